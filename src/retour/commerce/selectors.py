@@ -1,0 +1,26 @@
+"""Reads of the shop's data."""
+
+import hmac
+
+from retour.commerce.models import Order
+
+
+def find_order_for_shopper(
+    *, store_id: int, number: str, email: str = "", postcode: str = ""
+) -> Order | None:
+    """The order matching its number and the shopper's e-mail or postcode, else None.
+
+    One query. A wrong number and a wrong e-mail give the same answer, and the comparison runs
+    in constant time, so the answer tells an attacker nothing about which part was wrong.
+    """
+    order = (
+        Order.objects.filter(store_id=store_id, number=number.strip().lstrip("#"))
+        .only("id", "store_id", "number", "email", "shipping_postcode", "locale", "customer_id")
+        .first()
+    )
+    given = email.strip().lower() if email else postcode.replace(" ", "").upper()
+    expected = ""
+    if order is not None:
+        expected = order.email.lower() if email else order.shipping_postcode
+    matches = bool(given) and hmac.compare_digest(given.encode(), expected.encode())
+    return order if order is not None and matches else None

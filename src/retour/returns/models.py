@@ -1,0 +1,184 @@
+"""Returns, their lines, claims, the reason catalogue and the audit trail."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from retour.commerce.models import Customer, Order, OrderLine, Store
+from retour.core.actors import ActorKind
+from retour.policy.models import PolicyVersion
+from retour.returns.choices import (
+    ClaimKind,
+    ClaimResolution,
+    ClaimStatus,
+    LineStatus,
+    Resolution,
+    ReturnMethod,
+    ReturnStatus,
+)
+
+
+class ReturnReason(models.Model):
+    """A reason from the store's catalogue; sub-reasons point to their parent."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="return_reasons")
+    code = models.SlugField(_("code"), max_length=60)
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children"
+    )
+    labels = models.JSONField(_("labels"), help_text=_('Label per language: {"en": …, "fr": …}'))
+    merchant_fault = models.BooleanField(
+        _("merchant's fault"), default=False, help_text=_("Return shipping is free")
+    )
+    requires_comment = models.BooleanField(_("comment required"), default=False)
+    requires_photo = models.BooleanField(_("photo required"), default=False)
+    position = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "code"], name="reason_unique_code"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def label(self, language: str | None = None) -> str:
+        language = (language or get_language() or "en")[:2]
+        return self.labels.get(language) or self.labels.get("en") or self.code
+
+
+class Return(models.Model):
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="returns")
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="returns")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="returns"
+    )
+    rma = models.CharField(_("RMA number"), max_length=20, unique=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=ReturnStatus.choices, default=ReturnStatus.REQUESTED
+    )
+    method = models.CharField(_("method"), max_length=20, choices=ReturnMethod.choices)
+    resolution = models.CharField(_("resolution"), max_length=20, choices=Resolution.choices)
+    policy_version = models.ForeignKey(
+        PolicyVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="returns"
+    )
+    locale = models.CharField(_("language"), max_length=10, default="en")
+    status_reason = models.TextField(_("reason told to the shopper"), blank=True)
+    carrier = models.CharField(_("carrier"), max_length=60, blank=True)
+    tracking_number = models.CharField(_("tracking number"), max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    status_changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["store", "status", "-created_at"], name="return_store_status"),
+            models.Index(fields=["store", "-created_at"], name="return_store_created"),
+            models.Index(fields=["order"], name="return_order"),
+        ]
+
+    def __str__(self) -> str:
+        return self.rma
+
+
+class ReturnLine(models.Model):
+    """One order line in a return. `quantity` is what the shopper announced; what arrived and
+    what we accept are recorded separately by the warehouse."""
+
+    return_request = models.ForeignKey(Return, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="return_lines")
+    quantity = models.PositiveIntegerField(_("requested quantity"))
+    reason = models.ForeignKey(
+        ReturnReason, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    comment = models.TextField(_("comment"), blank=True)
+    resolution = models.CharField(
+        _("requested resolution"), max_length=20, choices=Resolution.choices
+    )
+    status = models.CharField(
+        max_length=20, choices=LineStatus.choices, default=LineStatus.EXPECTED
+    )
+    received_qty = models.PositiveIntegerField(_("received"), default=0)
+    accepted_qty = models.PositiveIntegerField(_("accepted"), default=0)
+    damaged_qty = models.PositiveIntegerField(_("damaged"), default=0)
+    grade = models.CharField(_("grade"), max_length=10, blank=True)
+    disposition = models.CharField(_("disposition"), max_length=30, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="return_line_quantity_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(accepted_qty__lte=models.F("received_qty")),
+                name="return_line_accepted_within_received",
+            ),
+            models.UniqueConstraint(
+                fields=["return_request", "order_line"], name="return_line_unique_order_line"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × line {self.order_line_id}"
+
+
+class Claim(models.Model):
+    """A problem reported where no parcel comes back: damaged, missing or wrong item."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="claims")
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="claims")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="claims"
+    )
+    number = models.CharField(_("claim number"), max_length=20, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=ClaimKind.choices)
+    status = models.CharField(max_length=20, choices=ClaimStatus.choices, default=ClaimStatus.OPEN)
+    resolution = models.CharField(
+        _("resolution"), max_length=20, choices=ClaimResolution.choices, blank=True
+    )
+    description = models.TextField(_("description"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class ClaimLine(models.Model):
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="claim_lines")
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="claim_line_quantity_positive"
+            ),
+        ]
+
+
+class ReturnEvent(models.Model):
+    """The audit trail of a return: every change, who made it, from which state to which."""
+
+    return_request = models.ForeignKey(Return, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=40)
+    actor_kind = models.CharField(max_length=20, choices=ActorKind.choices)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    actor_label = models.CharField(max_length=200, blank=True)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.from_status}→{self.to_status}"

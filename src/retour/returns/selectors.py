@@ -1,0 +1,92 @@
+"""Reads for returns: query shapes are decided here, once, so callers stay N+1-free."""
+
+from django.db.models import (
+    Case,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+
+from retour.commerce.models import FulfillmentLine, Order, OrderLine
+from retour.returns.choices import SETTLED_STATUSES, VOID_STATUSES, ClaimStatus
+from retour.returns.models import ClaimLine, Return, ReturnEvent, ReturnLine
+
+
+def _sum_subquery(queryset: QuerySet, expression) -> Coalesce:
+    """SUM(expression) over `queryset` (already correlated to OuterRef('pk')), 0 when empty."""
+    summed = (
+        queryset.order_by().values("order_line").annotate(total=Sum(expression)).values("total")
+    )
+    return Coalesce(Subquery(summed, output_field=IntegerField()), Value(0))
+
+
+def order_lines_with_quantities(order_id: int) -> QuerySet[OrderLine]:
+    """The order's lines annotated with `delivered_qty`, `returned_qty`, `claimed_qty` and
+    `returnable_qty`, in one query whatever the number of lines.
+
+    Returned = what live returns hold: the announced quantity while the parcel is on its way, the
+    received quantity once the return is settled (units never sent back become returnable again).
+    """
+    delivered = _sum_subquery(
+        FulfillmentLine.objects.filter(
+            order_line=OuterRef("pk"), fulfillment__delivered_at__isnull=False
+        ),
+        "quantity",
+    )
+    returned = _sum_subquery(
+        ReturnLine.objects.filter(order_line=OuterRef("pk")).exclude(
+            return_request__status__in=VOID_STATUSES
+        ),
+        Case(
+            When(return_request__status__in=SETTLED_STATUSES, then=F("received_qty")),
+            default=F("quantity"),
+        ),
+    )
+    claimed = _sum_subquery(
+        ClaimLine.objects.filter(order_line=OuterRef("pk")).exclude(
+            claim__status=ClaimStatus.REJECTED
+        ),
+        "quantity",
+    )
+    return (
+        OrderLine.objects.filter(order_id=order_id)
+        .select_related("variant__product")
+        .annotate(delivered_qty=delivered, returned_qty=returned, claimed_qty=claimed)
+        .annotate(returnable_qty=F("delivered_qty") - F("returned_qty") - F("claimed_qty"))
+        .order_by("id")
+    )
+
+
+def returns_for_stores(store_ids) -> QuerySet[Return]:
+    return Return.objects.filter(store_id__in=store_ids).select_related("store", "order")
+
+
+def return_detail_queryset(store_ids) -> QuerySet[Return]:
+    """Everything a return's page or API answer shows, in a fixed number of queries."""
+    return returns_for_stores(store_ids).prefetch_related(
+        Prefetch(
+            "lines",
+            queryset=ReturnLine.objects.select_related("order_line", "reason").order_by("id"),
+        ),
+        Prefetch("events", queryset=ReturnEvent.objects.order_by("created_at", "id")),
+    )
+
+
+def order_detail(*, store_ids, number: str) -> Order | None:
+    """An order with its payments, shipments and lines annotated with what can still be
+    returned: five queries whatever the order's size."""
+    order = (
+        Order.objects.filter(store_id__in=store_ids, number=number)
+        .prefetch_related("payments", "fulfillments__lines")
+        .first()
+    )
+    if order is not None:
+        order.annotated_lines = list(order_lines_with_quantities(order.pk))
+    return order

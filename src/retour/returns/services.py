@@ -1,0 +1,460 @@
+"""Every write to returns and claims. Each function is one transaction that leaves an audit event;
+status changes go through `lifecycle.transition`."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from retour.commerce.audit import record_audit
+from retour.commerce.models import Order
+from retour.core.actors import Actor
+from retour.core.codes import random_code
+from retour.core.errors import InvalidRequest
+from retour.policy.models import PolicyVersion
+from retour.returns import lifecycle
+from retour.returns.choices import (
+    ClaimKind,
+    ClaimResolution,
+    ClaimStatus,
+    LineStatus,
+    Resolution,
+    ReturnMethod,
+)
+from retour.returns.choices import ReturnStatus as S
+from retour.returns.models import Claim, ClaimLine, Return, ReturnLine, ReturnReason
+from retour.returns.selectors import order_lines_with_quantities
+
+
+class QuantityExceeded(InvalidRequest):
+    code = "quantity_exceeded"
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    """One line of a return or claim as asked for by the shopper or an API client."""
+
+    order_line_id: int
+    quantity: int
+    reason_code: str = ""
+    comment: str = ""
+    resolution: str = ""
+
+
+@dataclass(frozen=True)
+class LineReceipt:
+    line_id: int
+    received_qty: int
+
+
+@dataclass(frozen=True)
+class LineInspection:
+    line_id: int
+    accepted_qty: int
+    damaged_qty: int = 0
+    grade: str = ""
+    disposition: str = ""
+
+
+def _lock_order(order: Order) -> Order:
+    # Two returns of the same order at once must not both take the last returnable unit:
+    # the order row is the lock every return and claim of that order queues on.
+    return Order.objects.select_for_update().get(pk=order.pk)
+
+
+def _check_quantities(order: Order, requests: Sequence[LineRequest]) -> None:
+    if not requests:
+        raise InvalidRequest(_("Choose at least one item."))
+    seen: set[int] = set()
+    for request in requests:
+        if request.order_line_id in seen:
+            raise InvalidRequest(_("An item is listed twice."), order_line_id=request.order_line_id)
+        seen.add(request.order_line_id)
+        if request.quantity < 1:
+            raise InvalidRequest(
+                _("The quantity must be at least 1."), order_line_id=request.order_line_id
+            )
+    lines = {line.pk: line for line in order_lines_with_quantities(order.pk)}
+    for request in requests:
+        line = lines.get(request.order_line_id)
+        if line is None:
+            raise InvalidRequest(
+                _("This item is not part of order %(number)s.") % {"number": order.number},
+                order_line_id=request.order_line_id,
+            )
+        if request.quantity > line.returnable_qty:
+            raise QuantityExceeded(
+                _("Only %(available)d of “%(title)s” can still be returned.")
+                % {"available": max(line.returnable_qty, 0), "title": line.title},
+                order_line_id=line.pk,
+                requested=request.quantity,
+                returnable=max(line.returnable_qty, 0),
+            )
+
+
+def _reasons_by_code(store_id: int, requests: Sequence[LineRequest]) -> dict[str, ReturnReason]:
+    codes = {request.reason_code for request in requests if request.reason_code}
+    reasons = {
+        reason.code: reason
+        for reason in ReturnReason.objects.filter(store_id=store_id, code__in=codes, active=True)
+    }
+    unknown = codes - set(reasons)
+    if unknown:
+        raise InvalidRequest(
+            _("Unknown return reason: %(codes)s") % {"codes": ", ".join(sorted(unknown))}
+        )
+    return reasons
+
+
+def _insert_with_unique_code(model, prefix: str, field: str, **fields):
+    """Insert a row with a fresh random code, drawing again on the (rare) collision."""
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                return model.objects.create(**{field: random_code(prefix)}, **fields)
+        except IntegrityError:
+            continue
+    raise RuntimeError(f"could not draw a unique {field}")
+
+
+@transaction.atomic
+def create_return(
+    *,
+    order: Order,
+    lines: Sequence[LineRequest],
+    method: str,
+    resolution: str,
+    actor: Actor,
+    locale: str = "",
+    policy_version: PolicyVersion | None = None,
+) -> Return:
+    """Open a return for some delivered units of an order. The number of queries is the same
+    whatever the number of lines."""
+    if method not in ReturnMethod.values:
+        raise InvalidRequest(_("Unknown return method: %s") % method)
+    if resolution not in Resolution.values:
+        raise InvalidRequest(_("Unknown resolution: %s") % resolution)
+    for request in lines:
+        if request.resolution and request.resolution not in Resolution.values:
+            raise InvalidRequest(_("Unknown resolution: %s") % request.resolution)
+    order = _lock_order(order)
+    _check_quantities(order, lines)
+    reasons = _reasons_by_code(order.store_id, lines)
+    return_request = _insert_with_unique_code(
+        Return,
+        "R",
+        "rma",
+        store_id=order.store_id,
+        order=order,
+        customer_id=order.customer_id,
+        method=method,
+        resolution=resolution,
+        policy_version=policy_version,
+        locale=locale or order.locale or "en",
+    )
+    ReturnLine.objects.bulk_create(
+        ReturnLine(
+            return_request=return_request,
+            order_line_id=request.order_line_id,
+            quantity=request.quantity,
+            reason=reasons.get(request.reason_code),
+            comment=request.comment,
+            resolution=request.resolution or resolution,
+        )
+        for request in lines
+    )
+    lifecycle.record_event(
+        return_request,
+        "created",
+        actor=actor,
+        data={
+            "lines": [{"order_line": r.order_line_id, "quantity": r.quantity} for r in lines],
+            "method": method,
+            "resolution": resolution,
+        },
+    )
+    return return_request
+
+
+def _locked(return_request: Return) -> Return:
+    return Return.objects.select_for_update().get(pk=return_request.pk)
+
+
+@transaction.atomic
+def send_to_review(*, return_request: Return, actor: Actor, reason: str = "") -> Return:
+    return_request = _locked(return_request)
+    lifecycle.transition(return_request, S.PENDING_REVIEW, actor=actor, data={"reason": reason})
+    return return_request
+
+
+@transaction.atomic
+def approve_return(*, return_request: Return, actor: Actor, note: str = "") -> Return:
+    return_request = _locked(return_request)
+    lifecycle.transition(return_request, S.APPROVED, actor=actor, data={"note": note})
+    return return_request
+
+
+@transaction.atomic
+def reject_return(*, return_request: Return, actor: Actor, reason: str) -> Return:
+    if not reason.strip():
+        raise InvalidRequest(_("Tell the shopper why the return is rejected."))
+    return_request = _locked(return_request)
+    lifecycle.transition(return_request, S.REJECTED, actor=actor, data={"reason": reason})
+    Return.objects.filter(pk=return_request.pk).update(status_reason=reason)
+    return_request.status_reason = reason
+    return return_request
+
+
+@transaction.atomic
+def cancel_return(*, return_request: Return, actor: Actor, reason: str = "") -> Return:
+    return_request = _locked(return_request)
+    lifecycle.transition(return_request, S.CANCELLED, actor=actor, data={"reason": reason})
+    return return_request
+
+
+@transaction.atomic
+def expire_return(*, return_request: Return, actor: Actor) -> Return:
+    return_request = _locked(return_request)
+    lifecycle.transition(return_request, S.EXPIRED, actor=actor)
+    return return_request
+
+
+@transaction.atomic
+def record_label(
+    *, return_request: Return, carrier: str, tracking_number: str, actor: Actor
+) -> Return:
+    """A label exists for the parcel (made by Retour's carrier adapters or outside)."""
+    if not tracking_number.strip():
+        raise InvalidRequest(_("A label needs a tracking number."))
+    return_request = _locked(return_request)
+    lifecycle.transition(
+        return_request,
+        S.LABEL_ISSUED,
+        actor=actor,
+        data={"carrier": carrier, "tracking_number": tracking_number},
+    )
+    Return.objects.filter(pk=return_request.pk).update(
+        carrier=carrier, tracking_number=tracking_number
+    )
+    return_request.carrier, return_request.tracking_number = carrier, tracking_number
+    return return_request
+
+
+@transaction.atomic
+def mark_in_transit(*, return_request: Return, actor: Actor, data: dict | None = None) -> Return:
+    return_request = _locked(return_request)
+    lifecycle.transition(return_request, S.IN_TRANSIT, actor=actor, data=data)
+    return return_request
+
+
+@transaction.atomic
+def mark_delivered(*, return_request: Return, actor: Actor, data: dict | None = None) -> Return:
+    return_request = _locked(return_request)
+    lifecycle.transition(return_request, S.DELIVERED, actor=actor, data=data)
+    return return_request
+
+
+def _lines_by_id(return_request: Return, line_ids) -> dict[int, ReturnLine]:
+    lines = {line.pk: line for line in return_request.lines.select_for_update().order_by("id")}
+    unknown = set(line_ids) - set(lines)
+    if unknown:
+        raise InvalidRequest(
+            _("These lines are not part of return %(rma)s: %(ids)s")
+            % {"rma": return_request.rma, "ids": ", ".join(map(str, sorted(unknown)))}
+        )
+    return lines
+
+
+@transaction.atomic
+def receive_lines(
+    *, return_request: Return, receipts: Sequence[LineReceipt], actor: Actor
+) -> Return:
+    """Record what arrived for some lines; the first receipt moves the return to `received`.
+    Lines can be received one at a time; a line received again gets its count corrected."""
+    return_request = _locked(return_request)
+    if return_request.status != S.RECEIVED and not lifecycle.can_transition(
+        return_request.status, S.RECEIVED
+    ):
+        raise lifecycle.IllegalTransition(
+            _("Items of a return that is “%(status)s” cannot be received.")
+            % {"status": S(return_request.status).label}
+        )
+    lines = _lines_by_id(return_request, [receipt.line_id for receipt in receipts])
+    for receipt in receipts:
+        line = lines[receipt.line_id]
+        if line.status == LineStatus.INSPECTED:
+            raise lifecycle.IllegalTransition(_("This line is already inspected."), line_id=line.pk)
+        if not 0 <= receipt.received_qty <= line.quantity:
+            raise InvalidRequest(
+                _("Between 0 and %(max)d units of this line can be received.")
+                % {"max": line.quantity},
+                line_id=line.pk,
+            )
+        line.received_qty = receipt.received_qty
+        line.status = LineStatus.RECEIVED
+    ReturnLine.objects.bulk_update([lines[r.line_id] for r in receipts], ["received_qty", "status"])
+    data = {"lines": [{"line": r.line_id, "received": r.received_qty} for r in receipts]}
+    if return_request.status == S.RECEIVED:
+        lifecycle.record_event(return_request, "lines_received", actor=actor, data=data)
+    else:
+        lifecycle.transition(
+            return_request, S.RECEIVED, actor=actor, data=data, kind="lines_received"
+        )
+    return return_request
+
+
+@transaction.atomic
+def inspect_lines(
+    *, return_request: Return, inspections: Sequence[LineInspection], actor: Actor
+) -> Return:
+    """Record what we accept of each line; once every line is inspected the return is too."""
+    return_request = _locked(return_request)
+    if return_request.status != S.RECEIVED:
+        raise lifecycle.IllegalTransition(
+            _("Only a received return can be inspected (this one is “%(status)s”).")
+            % {"status": S(return_request.status).label}
+        )
+    lines = _lines_by_id(return_request, [inspection.line_id for inspection in inspections])
+    for inspection in inspections:
+        line = lines[inspection.line_id]
+        if not 0 <= inspection.accepted_qty <= line.received_qty:
+            raise InvalidRequest(
+                _("At most the %(received)d received units can be accepted.")
+                % {"received": line.received_qty},
+                line_id=line.pk,
+            )
+        if not 0 <= inspection.damaged_qty <= line.received_qty:
+            raise InvalidRequest(_("More damaged units than received."), line_id=line.pk)
+        line.accepted_qty = inspection.accepted_qty
+        line.damaged_qty = inspection.damaged_qty
+        line.grade = inspection.grade
+        line.disposition = inspection.disposition
+        line.status = LineStatus.INSPECTED
+    ReturnLine.objects.bulk_update(
+        [lines[i.line_id] for i in inspections],
+        ["accepted_qty", "damaged_qty", "grade", "disposition", "status"],
+    )
+    data = {
+        "lines": [
+            {"line": i.line_id, "accepted": i.accepted_qty, "grade": i.grade} for i in inspections
+        ]
+    }
+    if all(line.status == LineStatus.INSPECTED for line in lines.values()):
+        lifecycle.transition(
+            return_request, S.INSPECTED, actor=actor, data=data, kind="lines_inspected"
+        )
+    else:
+        lifecycle.record_event(return_request, "lines_inspected", actor=actor, data=data)
+    return return_request
+
+
+@transaction.atomic
+def resolve_return(
+    *, return_request: Return, actor: Actor, outcome: str, reference: str = ""
+) -> Return:
+    """Record how the return was settled (refund, store credit or exchange)."""
+    if outcome not in Resolution.values:
+        raise InvalidRequest(_("Unknown resolution: %s") % outcome)
+    return_request = _locked(return_request)
+    lifecycle.transition(
+        return_request, S.RESOLVED, actor=actor, data={"outcome": outcome, "reference": reference}
+    )
+    return return_request
+
+
+@transaction.atomic
+def close_return(*, return_request: Return, actor: Actor) -> Return:
+    return_request = _locked(return_request)
+    lifecycle.transition(return_request, S.CLOSED, actor=actor)
+    return return_request
+
+
+@transaction.atomic
+def create_claim(
+    *, order: Order, kind: str, lines: Sequence[LineRequest], actor: Actor, description: str = ""
+) -> Claim:
+    """Report damaged, missing or wrong items: no parcel comes back, but the units count
+    against what can still be returned."""
+    if kind not in ClaimKind.values:
+        raise InvalidRequest(_("Unknown claim kind: %s") % kind)
+    order = _lock_order(order)
+    _check_quantities(order, lines)
+    claim = _insert_with_unique_code(
+        Claim,
+        "C",
+        "number",
+        store_id=order.store_id,
+        order=order,
+        customer_id=order.customer_id,
+        kind=kind,
+        description=description,
+    )
+    ClaimLine.objects.bulk_create(
+        ClaimLine(claim=claim, order_line_id=r.order_line_id, quantity=r.quantity) for r in lines
+    )
+    record_audit(
+        store=order.store,
+        actor=actor,
+        verb="claim.created",
+        obj=claim,
+        data={"kind": kind, "lines": [[r.order_line_id, r.quantity] for r in lines]},
+    )
+    return claim
+
+
+@transaction.atomic
+def decide_claim(*, claim: Claim, actor: Actor, approve: bool, resolution: str = "") -> Claim:
+    claim = Claim.objects.select_for_update().select_related("store").get(pk=claim.pk)
+    if claim.status != ClaimStatus.OPEN:
+        raise lifecycle.IllegalTransition(_("This claim is already decided."))
+    if approve and resolution not in ClaimResolution.values:
+        raise InvalidRequest(_("Choose a refund or a replacement."))
+    claim.status = ClaimStatus.APPROVED if approve else ClaimStatus.REJECTED
+    claim.resolution = resolution if approve else ""
+    claim.save(update_fields=["status", "resolution", "updated_at"])
+    record_audit(
+        store=claim.store,
+        actor=actor,
+        verb=f"claim.{claim.status}",
+        obj=claim,
+        data={"resolution": claim.resolution},
+    )
+    return claim
+
+
+@transaction.atomic
+def install_default_reasons(*, store, actor: Actor) -> int:
+    """Give a store the default reason catalogue; existing codes are left as the store set them."""
+    from retour.returns.catalogue import DEFAULT_REASONS
+
+    existing = set(ReturnReason.objects.filter(store=store).values_list("code", flat=True))
+    created = 0
+    for position, (code, en, fr, fault, comment, photo, children) in enumerate(DEFAULT_REASONS):
+        if code in existing:
+            continue
+        parent = ReturnReason.objects.create(
+            store=store,
+            code=code,
+            labels={"en": en, "fr": fr},
+            merchant_fault=fault,
+            requires_comment=comment,
+            requires_photo=photo,
+            position=position * 10,
+        )
+        created += 1
+        for offset, (child_code, child_en, child_fr) in enumerate(children, start=1):
+            ReturnReason.objects.create(
+                store=store,
+                code=child_code,
+                parent=parent,
+                labels={"en": child_en, "fr": child_fr},
+                merchant_fault=fault,
+                position=position * 10 + offset,
+            )
+            created += 1
+    if created:
+        record_audit(
+            store=store, actor=actor, verb="reasons.installed", obj=store, data={"count": created}
+        )
+    return created
