@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "retour.policy",
     "retour.returns",
     "retour.api",
+    "retour.demo",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,133 @@
+"""Shared by the benchmarks: pick the database, build (or reuse) the data set, summarise timings.
+
+The data set is the `demo-fr` store of `retour demo-data` with N orders, generated from a seed.
+On SQLite it lives in bench/data/sqlite-n{N}-s{seed}/; on PostgreSQL in the database that
+DATABASE_URL names (created if missing).
+"""
+
+import os
+import random
+import statistics
+import sys
+from collections import defaultdict
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+BENCH_DIR = Path(__file__).resolve().parent
+ROOT = BENCH_DIR.parent
+DATA_DIR = BENCH_DIR / "data"
+RESULTS_DIR = BENCH_DIR / "results"
+DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/retour_bench"
+STORE = "demo-fr"
+
+
+def postgres_reachable(url: str) -> bool:
+    import psycopg
+
+    try:
+        psycopg.connect(_server_url(url), connect_timeout=2).close()
+    except psycopg.Error:
+        return False
+    return True
+
+
+def _server_url(url: str) -> str:
+    """The same server's `postgres` maintenance database."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/postgres"))
+
+
+def ensure_postgres_database(url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    name = urlsplit(url).path.lstrip("/")
+    with psycopg.connect(_server_url(url), autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            print(f"Creating PostgreSQL database {name}")
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def configure(*, orders: int, seed: int, database_url: str | None) -> str:
+    """Point Retour's settings at the bench database, then set Django up. Returns a label."""
+    if database_url:
+        ensure_postgres_database(database_url)
+        os.environ["DATABASE_URL"] = database_url
+        os.environ["RETOUR_DATA_DIR"] = str(DATA_DIR / "pg")
+        label = "PostgreSQL " + urlsplit(database_url).path.lstrip("/")
+    else:
+        os.environ.pop("DATABASE_URL", None)
+        os.environ["RETOUR_DATA_DIR"] = str(DATA_DIR / f"sqlite-n{orders}-s{seed}")
+        label = "SQLite " + os.environ["RETOUR_DATA_DIR"]
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "retour.settings")
+    os.environ.setdefault("RETOUR_LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+    return label
+
+
+def prepare_dataset(*, orders: int, seed: int):
+    """The bench store, generated on first use; exits if the database holds another data set."""
+    from django.core.management import call_command
+
+    from retour.commerce.models import Order, Store
+    from retour.demo.generator import generate
+
+    call_command("migrate", interactive=False, verbosity=0)
+    store = Store.objects.filter(slug=STORE).first()
+    if store is None:
+        print(f"Generating the data set: {orders:,} orders (seed {seed})…")
+        generate(orders=orders, seed=seed, store_slugs=[STORE], returns=200, progress=print)
+        store = Store.objects.get(slug=STORE)
+    count = Order.objects.filter(store=store).count()
+    if count != orders:
+        sys.exit(
+            f"The bench database holds {count:,} orders, not {orders:,}: drop it "
+            "(or point DATABASE_URL at another database) to generate a new data set."
+        )
+    return store
+
+
+def lookup_sample(store, count: int, seed: int) -> list[tuple[str, str]]:
+    """(order number, e-mail) of `count` random orders."""
+    from retour.commerce.models import Order
+
+    numbers = list(Order.objects.filter(store=store).values_list("number", flat=True))
+    chosen = random.Random(seed).sample(numbers, min(count, len(numbers)))
+    emails = dict(
+        Order.objects.filter(store=store, number__in=chosen).values_list("number", "email")
+    )
+    return [(number, emails[number]) for number in chosen]
+
+
+def orders_with_two_delivered_lines(store, count: int, seed: int) -> list[tuple[int, str, list]]:
+    """(order id, number, [two order line ids]) of orders no return or claim touched yet."""
+    from retour.commerce.models import FulfillmentLine
+
+    rows = FulfillmentLine.objects.filter(
+        fulfillment__order__store=store,
+        fulfillment__delivered_at__isnull=False,
+        order_line__order__returns__isnull=True,
+        order_line__order__claims__isnull=True,
+    ).values_list("order_line__order_id", "order_line__order__number", "order_line_id")
+    lines: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for order_id, number, line_id in rows:
+        lines[(order_id, number)].append(line_id)
+    eligible = [(key[0], key[1], ids[:2]) for key, ids in lines.items() if len(ids) >= 2]
+    eligible.sort()
+    random.Random(seed).shuffle(eligible)
+    return eligible[:count]
+
+
+def summarise(seconds: list[float]) -> dict:
+    ordered = sorted(seconds)
+    total = sum(ordered)
+    return {
+        "n": len(ordered),
+        "p50_ms": round(statistics.median(ordered) * 1000, 3),
+        "p95_ms": round(ordered[int(len(ordered) * 0.95) - 1] * 1000, 3),
+        "mean_ms": round(total / len(ordered) * 1000, 3),
+        "ops_s": round(len(ordered) / total, 1),
+    }

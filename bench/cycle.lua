@@ -1,0 +1,41 @@
+-- wrk script: cycle through prepared requests, one per line of $BENCH_REQUESTS:
+--   METHOD PATH [JSON body]
+-- Threads take every BENCH_THREADS-th request from their own offset, so no request is sent
+-- twice until the list wraps around (a return consumes its order's lines).
+local token = os.getenv("BENCH_TOKEN")
+local prepared = {}
+for line in io.lines(os.getenv("BENCH_REQUESTS")) do
+  local method, target, body = line:match("^(%S+) (%S+) ?(.*)$")
+  prepared[#prepared + 1] = { method, target, body }
+end
+
+local next_id = 0
+function setup(thread)
+  thread:set("id", next_id)
+  next_id = next_id + 1
+end
+
+function init(args)
+  stride = tonumber(os.getenv("BENCH_THREADS")) or 1
+  position = id or 0
+  headers = { ["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json" }
+end
+
+function request()
+  local item = prepared[(position % #prepared) + 1]
+  position = position + stride
+  local body = nil
+  if item[3] ~= "" then
+    body = item[3]
+  end
+  return wrk.format(item[1], item[2], headers, body)
+end
+
+function done(summary, latency, requests)
+  local errors = summary.errors
+  io.write(string.format(
+    "BENCH requests=%d duration_us=%d p50_us=%d p95_us=%d p99_us=%d non2xx=%d socket_errors=%d\n",
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(95),
+    latency:percentile(99), errors.status, errors.connect + errors.read + errors.write + errors.timeout
+  ))
+end
