@@ -47,15 +47,23 @@ def _variants_by_sku(store: Store, data: OrderIn) -> dict[str, Variant]:
     own, so that policy rules on category and price still apply to it."""
     skus = {line.sku for line in data.lines}
     variants = {v.sku: v for v in Variant.objects.filter(store=store, sku__in=skus)}
-    for line in data.lines:
+    new_lines = [line for line in data.lines if line.sku not in variants]
+    # Variants of one product share it (its external id is unique in the store).
+    product_ids = {line.product_external_id for line in new_lines if line.product_external_id}
+    products = {
+        p.external_id: p for p in Product.objects.filter(store=store, external_id__in=product_ids)
+    }
+    for line in new_lines:
         if line.sku in variants:
             continue
-        product = Product.objects.create(
+        product = products.get(line.product_external_id) or Product.objects.create(
             store=store,
             external_id=line.product_external_id,
             title=line.title,
             category=line.category,
         )
+        if line.product_external_id:
+            products[line.product_external_id] = product
         variants[line.sku] = Variant.objects.create(
             store=store, product=product, sku=line.sku, options=line.options, price=line.unit_price
         )

@@ -6,6 +6,7 @@ from django.db.models import (
     IntegerField,
     OuterRef,
     Prefetch,
+    Q,
     QuerySet,
     Subquery,
     Sum,
@@ -15,7 +16,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from retour.commerce.models import FulfillmentLine, Order, OrderLine
-from retour.returns.choices import SETTLED_STATUSES, VOID_STATUSES, ClaimStatus
+from retour.returns.choices import SETTLED_STATUSES, VOID_STATUSES, ClaimStatus, LineStatus
 from retour.returns.models import ClaimLine, Return, ReturnEvent, ReturnLine
 
 
@@ -33,6 +34,8 @@ def order_lines_with_quantities(order_id: int) -> QuerySet[OrderLine]:
 
     Returned = what live returns hold: the announced quantity while the parcel is on its way, the
     received quantity once the return is settled (units never sent back become returnable again).
+    A line settled without ever being received (a returnless refund: the shopper keeps the item)
+    keeps holding its announced quantity: those units were paid back.
     """
     delivered = _sum_subquery(
         FulfillmentLine.objects.filter(
@@ -45,7 +48,10 @@ def order_lines_with_quantities(order_id: int) -> QuerySet[OrderLine]:
             return_request__status__in=VOID_STATUSES
         ),
         Case(
-            When(return_request__status__in=SETTLED_STATUSES, then=F("received_qty")),
+            When(
+                Q(return_request__status__in=SETTLED_STATUSES) & ~Q(status=LineStatus.EXPECTED),
+                then=F("received_qty"),
+            ),
             default=F("quantity"),
         ),
     )

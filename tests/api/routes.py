@@ -1,0 +1,160 @@
+"""Every route of the API, declared once: how to call it on a store's objects, and which scope
+it needs. The isolation and scope tests run over this table; a route missing from it fails
+`test_every_route_of_the_openapi_document_is_declared`.
+
+To add a route: append a `Route` with its method, its OpenAPI path template, its scope, the
+path parameters and body taken from a `Tenant` (one store's objects), and, if a caller naming
+another store's object under its *own* store does not get 404, the status it gets instead.
+"""
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.test import Client
+
+from retour.accounts.scopes import Scope
+from retour.commerce.models import Order, Store
+from retour.returns.models import Claim, Return
+from tests.commerce.payloads import order_payload
+
+
+@dataclass
+class Tenant:
+    """One store and an object of each kind in it."""
+
+    store: Store
+    order: Order
+    return_request: Return
+    claim: Claim
+
+    @property
+    def lines(self):
+        return list(self.order.lines.order_by("id"))
+
+    @property
+    def return_lines(self):
+        return list(self.return_request.lines.order_by("id"))
+
+
+Params = Callable[[Tenant], dict[str, Any]]
+
+
+def _none(_tenant: Tenant) -> dict[str, Any]:
+    return {}
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # as in the OpenAPI document, e.g. /api/v1/stores/{store}/returns/{rma}
+    scope: str | None
+    params: Params = _none
+    body: Params | None = None
+    query: Params = _none
+    # What a caller of store B gets for store A's object named under B's own slug: 404 unless
+    # the route lists (200, showing nothing of A) or creates (201, in B, leaving A untouched).
+    own_store_status: int = 404
+    name: str = field(default="", compare=False)
+
+    def __str__(self) -> str:
+        return self.name or f"{self.method} {self.path}"
+
+    @property
+    def takes_store(self) -> bool:
+        return "{store}" in self.path
+
+    def call(self, client: Client, slug: str, target: Tenant):
+        url = self.path.format(store=slug, **self.params(target))
+        kwargs: dict[str, Any] = {}
+        if self.body is not None:
+            kwargs = {"data": json.dumps(self.body(target)), "content_type": "application/json"}
+        if self.query(target):
+            url += "?" + "&".join(f"{k}={v}" for k, v in self.query(target).items())
+        return getattr(client, self.method.lower())(url, **kwargs)
+
+
+S = "/api/v1/stores/{store}"
+
+
+def _rma(t: Tenant) -> dict[str, Any]:
+    return {"rma": t.return_request.rma}
+
+
+def _action(path: str, scope: str, body: Params | None = None) -> Route:
+    return Route("POST", f"{S}/returns/{{rma}}/{path}", scope, _rma, body)
+
+
+ROUTES: list[Route] = [
+    Route("GET", "/api/v1/stores", None, own_store_status=200),
+    Route("GET", f"{S}/orders/{{number}}", Scope.ORDERS_READ, lambda t: {"number": t.order.number}),
+    Route(
+        "PUT",
+        f"{S}/orders/external/{{external_id}}",
+        Scope.ORDERS_WRITE,
+        lambda t: {"external_id": t.order.external_id},
+        body=lambda t: order_payload(number="PUSHED-1"),
+        own_store_status=201,
+    ),
+    Route(
+        "POST",
+        f"{S}/returns",
+        Scope.RETURNS_WRITE,
+        body=lambda t: {
+            "order_number": t.order.number,
+            "lines": [{"order_line_id": t.lines[0].pk, "quantity": 1, "reason": "size"}],
+            "method": "drop_off",
+            "resolution": "refund",
+        },
+    ),
+    Route(
+        "GET",
+        f"{S}/returns",
+        Scope.RETURNS_READ,
+        query=lambda t: {"order_number": t.order.number},
+        own_store_status=200,
+    ),
+    Route("GET", f"{S}/returns/{{rma}}", Scope.RETURNS_READ, _rma),
+    _action("review", Scope.RETURNS_REVIEW, lambda t: {"reason": "check photos"}),
+    _action("approve", Scope.RETURNS_REVIEW, lambda t: {"reason": ""}),
+    _action("reject", Scope.RETURNS_REVIEW, lambda t: {"reason": "worn"}),
+    _action("cancel", Scope.RETURNS_WRITE, lambda t: {"reason": ""}),
+    _action(
+        "label", Scope.RETURNS_LOGISTICS, lambda t: {"carrier": "ups", "tracking_number": "1Z"}
+    ),
+    _action("in-transit", Scope.RETURNS_LOGISTICS),
+    _action("delivered", Scope.RETURNS_LOGISTICS),
+    _action(
+        "receive",
+        Scope.RETURNS_RECEIVE,
+        lambda t: {"lines": [{"line_id": t.return_lines[0].pk, "received_qty": 1}]},
+    ),
+    _action(
+        "inspect",
+        Scope.RETURNS_RECEIVE,
+        lambda t: {"lines": [{"line_id": t.return_lines[0].pk, "accepted_qty": 1}]},
+    ),
+    _action("resolve", Scope.RETURNS_RESOLVE, lambda t: {"outcome": "refund"}),
+    _action("close", Scope.RETURNS_RESOLVE),
+    Route(
+        "POST",
+        f"{S}/claims",
+        Scope.RETURNS_WRITE,
+        body=lambda t: {
+            "order_number": t.order.number,
+            "kind": "missing",
+            "lines": [{"order_line_id": t.lines[1].pk, "quantity": 1}],
+        },
+    ),
+    Route(
+        "GET", f"{S}/claims/{{number}}", Scope.RETURNS_READ, lambda t: {"number": t.claim.number}
+    ),
+    Route(
+        "POST",
+        f"{S}/claims/{{number}}/decide",
+        Scope.RETURNS_REVIEW,
+        lambda t: {"number": t.claim.number},
+        body=lambda t: {"approve": False},
+    ),
+]
