@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "retour.accounts",
     "retour.policy",
     "retour.returns",
+    "retour.logistics",
     "retour.api",
     "retour.demo",
 ]

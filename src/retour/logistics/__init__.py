@@ -1,0 +1,1 @@
+"""Reverse logistics: carriers, labels and the documents that travel with a return."""
