@@ -57,7 +57,7 @@ class FulfillmentOut(Schema):
     tracking_number: str
     shipped_at: datetime | None
     delivered_at: datetime | None
-    lines: list[FulfillmentLineOut]
+    lines: list[FulfillmentLineOut] = Field(..., alias="shipped_lines")
 
 
 class OrderOut(Schema):
@@ -74,16 +74,8 @@ class OrderOut(Schema):
     tax_total: Decimal
     total: Decimal
     lines: list[OrderLineOut] = Field(..., alias="annotated_lines")
-    payments: list[PaymentOut]
-    fulfillments: list[FulfillmentOut]
-
-    @staticmethod
-    def resolve_payments(order) -> list:
-        return list(order.payments.all())
-
-    @staticmethod
-    def resolve_fulfillments(order) -> list:
-        return list(order.fulfillments.all())
+    payments: list[PaymentOut] = Field(..., alias="listed_payments")
+    fulfillments: list[FulfillmentOut] = Field(..., alias="listed_fulfillments")
 
 
 class OrderUpsertOut(Schema):

@@ -173,6 +173,12 @@ class OrderLine(models.Model):
     def __str__(self) -> str:
         return f"{self.quantity} × {self.sku}"
 
+    @property
+    def returnable_qty(self) -> int:
+        """Units that can still be returned: delivered − returned − claimed. Needs the line to
+        come from `returns.selectors.order_lines_with_quantities`, which annotates those three."""
+        return max(self.delivered_qty - self.returned_qty - self.claimed_qty, 0)
+
 
 class Payment(models.Model):
     """Money captured for an order; an order may have several (gift card + card)."""
