@@ -99,7 +99,8 @@ def order_detail(*, store_ids, number: str) -> Order | None:
 
 
 def _fulfillments_with_lines(order_id: int) -> list[Fulfillment]:
-    """The order's shipments with their lines (`shipped_lines`) in one query; a prefetch takes two."""
+    """The order's shipments with their lines (`shipped_lines`): one query, where a prefetch
+    takes two."""
     fulfillments: dict[int, Fulfillment] = {}
     shipped = (
         FulfillmentLine.objects.filter(fulfillment__order_id=order_id)
