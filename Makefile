@@ -14,9 +14,11 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
+# The web server and the embedded job worker (ADR 0004); Ctrl+C stops both.
 run: $(STAMP)
 	$(BIN)/retour setup --demo
-	PORT=$(PORT) $(BIN)/retour serve
+	$(BIN)/retour worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	  PORT=$(PORT) $(BIN)/retour serve
 
 # Lint, then the whole suite on the database DATABASE_URL names (SQLite when unset).
 test: $(STAMP)

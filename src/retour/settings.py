@@ -26,13 +26,19 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
     "retour.core",
     "retour.commerce",
+    "retour.events",
     "retour.accounts",
     "retour.policy",
     "retour.returns",
     "retour.logistics",
+    "retour.refunds",
+    "retour.notifications",
     "retour.api",
+    "retour.portal",
     "retour.demo",
 ]
 
@@ -120,6 +126,44 @@ EMAIL_HOST_USER = env_str("RETOUR_EMAIL_USER")
 EMAIL_HOST_PASSWORD = env_str("RETOUR_EMAIL_PASSWORD")
 EMAIL_USE_TLS = env_bool("RETOUR_EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("RETOUR_EMAIL_FROM", "Retour <returns@localhost>")
+
+# Background work (ADR 0004): the Tasks API (django-tasks). The default backend keeps its queue in
+# the application's database (django-tasks-db), so a job is enqueued in the same transaction as
+# the change that asks for it; on SQLite that needs no other service, on PostgreSQL any number of
+# `retour worker` processes on any number of hosts share it.
+TASKS = {
+    "default": {
+        "BACKEND": env_str("RETOUR_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
+RETOUR_JOBS = {
+    # Retries: delay = random(0, min(cap, base × 2^attempt)) seconds ("full jitter").
+    "BACKOFF_BASE": env_int("RETOUR_JOBS_BACKOFF_BASE", 10),
+    "BACKOFF_CAP": env_int("RETOUR_JOBS_BACKOFF_CAP", 6 * 3600),
+    "MAX_ATTEMPTS": env_int("RETOUR_JOBS_MAX_ATTEMPTS", 10),
+    # How often the worker's scheduler re-enqueues undelivered outbox events and due retries.
+    "SWEEP_SECONDS": env_int("RETOUR_OUTBOX_SWEEP_SECONDS", 30),
+    # A delivery still "sending" this long after it was claimed is taken again (crashed worker).
+    "LEASE_SECONDS": env_int("RETOUR_DELIVERY_LEASE_SECONDS", 120),
+}
+RETOUR_WEBHOOKS = {
+    "TIMEOUT": env_int("RETOUR_WEBHOOK_TIMEOUT", 10),
+    # An endpoint is disabled after this many consecutive failed attempts.
+    "DISABLE_AFTER": env_int("RETOUR_WEBHOOK_DISABLE_AFTER", 15),
+}
+RETOUR_NOTIFICATIONS = {
+    # An approved return is expected to ship within this many days; a reminder goes out before.
+    "RETURN_SHIP_DAYS": env_int("RETOUR_RETURN_SHIP_DAYS", 14),
+    "REMINDER_DAYS_BEFORE": env_int("RETOUR_REMINDER_DAYS_BEFORE", 3),
+    "FEEDBACK_AFTER_DAYS": env_int("RETOUR_FEEDBACK_AFTER_DAYS", 2),
+}
+# SMS through a Twilio-compatible Messages API; off while RETOUR_SMS_ACCOUNT is unset.
+RETOUR_SMS = {
+    "BASE_URL": env_str("RETOUR_SMS_BASE_URL", "https://api.twilio.com"),
+    "ACCOUNT": env_str("RETOUR_SMS_ACCOUNT"),
+    "TOKEN": env_str("RETOUR_SMS_TOKEN"),
+    "FROM": env_str("RETOUR_SMS_FROM"),
+}
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool(

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from retour.core.actors import Actor
 from retour.core.errors import Conflict
+from retour.events.outbox import emit
 from retour.returns.choices import ReturnStatus as S
 from retour.returns.models import Return, ReturnEvent
 
@@ -85,7 +86,7 @@ def transition(
     )
     return_request.status = target
     return_request.status_changed_at = now
-    return ReturnEvent.objects.create(
+    event = ReturnEvent.objects.create(
         return_request=return_request,
         kind=kind,
         from_status=current,
@@ -93,13 +94,15 @@ def transition(
         data=data or {},
         **actor.audit_fields(),
     )
+    emit(f"return.{target}", store_id=return_request.store_id, payload=_payload(event))
+    return event
 
 
 def record_event(
     return_request: Return, kind: str, *, actor: Actor, data: dict[str, Any] | None = None
 ) -> ReturnEvent:
     """An audit event that changes no status (a line received, a note, a label voided)."""
-    return ReturnEvent.objects.create(
+    event = ReturnEvent.objects.create(
         return_request=return_request,
         kind=kind,
         from_status=return_request.status,
@@ -107,3 +110,30 @@ def record_event(
         data=data or {},
         **actor.audit_fields(),
     )
+    emit(f"return.{kind}", store_id=return_request.store_id, payload=_payload(event))
+    return event
+
+
+def _payload(event: ReturnEvent) -> dict[str, Any]:
+    """The outbox payload of a return's event: the facts as they stood, for webhooks and e-mails."""
+    return_request = event.return_request
+    order = return_request.order
+    return {
+        "return": {
+            "id": return_request.pk,
+            "rma": return_request.rma,
+            "status": return_request.status,
+            "method": return_request.method,
+            "resolution": return_request.resolution,
+            "locale": return_request.locale,
+            "status_reason": return_request.status_reason,
+            "order": {"id": order.pk, "number": order.number},
+            "email": order.email,
+        },
+        "kind": event.kind,
+        "from_status": event.from_status,
+        "to_status": event.to_status,
+        "actor": {"kind": event.actor_kind, "label": event.actor_label},
+        "data": event.data,
+        "occurred_at": event.created_at.isoformat(),
+    }

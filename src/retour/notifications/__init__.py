@@ -1,0 +1,1 @@
+"""Notifications: the outbox dispatcher, e-mail, outgoing webhooks and SMS (issue 8)."""

@@ -1,0 +1,1 @@
+"""One module per external provider of a channel (SMS gateways, push services)."""

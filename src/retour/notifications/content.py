@@ -1,0 +1,156 @@
+"""Who an event concerns and what its e-mail shows: read once per delivery, from the database as
+it is now (the shopper's address or language may have been corrected) plus the event's payload
+(the facts of that moment)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from retour.commerce.models import Customer, Store
+from retour.events.models import OutboxEvent
+from retour.notifications.emails import pick_language
+from retour.returns.models import Return
+
+
+@dataclass(frozen=True)
+class Shopper:
+    email: str
+    language: str
+    first_name: str = ""
+    phone: str = ""
+
+
+def _return_of(event: OutboxEvent) -> Return | None:
+    return_id = (event.payload.get("return") or {}).get("id")
+    if not return_id:
+        return None
+    return (
+        Return.objects.select_related("order", "customer")
+        .filter(pk=return_id, store_id=event.store_id)
+        .first()
+    )
+
+
+def shopper_for(event: OutboxEvent, store: Store) -> Shopper | None:
+    """The shopper to tell about `event`, or None when it concerns no shopper."""
+    return_request = _return_of(event)
+    if return_request is not None:
+        customer = return_request.customer
+        return Shopper(
+            email=return_request.order.email or (customer.email if customer else ""),
+            language=pick_language(
+                return_request.locale,
+                customer.locale if customer else "",
+                return_request.order.locale,
+                store.default_locale,
+            ),
+            first_name=customer.first_name if customer else "",
+            phone=customer.phone if customer else "",
+        )
+    customer_id = ((event.payload.get("store_credit") or {}).get("customer") or {}).get("id")
+    if customer_id:
+        customer = Customer.objects.filter(pk=customer_id, store_id=event.store_id).first()
+        if customer is not None:
+            return Shopper(
+                email=customer.email,
+                language=pick_language(customer.locale, store.default_locale),
+                first_name=customer.first_name,
+                phone=customer.phone,
+            )
+    return None
+
+
+def return_url(store: Store, rma: str) -> str:
+    """The shopper's page of a return in the portal."""
+    return f"{settings.PUBLIC_URL}/returns/{store.slug}/{rma}/"
+
+
+def store_context(store: Store) -> dict[str, Any]:
+    branding = store.branding or {}
+    return {
+        "name": store.name,
+        "slug": store.slug,
+        "support_email": store.support_email,
+        "logo_url": branding.get("logo_url", ""),
+        "colour": branding.get("primary_colour") or branding.get("color") or "#1f2937",
+    }
+
+
+def email_context(event: OutboxEvent, store: Store, shopper: Shopper) -> dict[str, Any]:
+    """The variables every e-mail template may use (see docs/notifications.md)."""
+    payload = event.payload
+    data = payload.get("data") or {}
+    ret = payload.get("return") or {}
+    rma = ret.get("rma", "")
+    link = return_url(store, rma) if rma else f"{settings.PUBLIC_URL}/returns/{store.slug}/"
+    refund = payload.get("refund") or {}
+    credit = payload.get("store_credit") or {}
+    order = payload.get("order") or ret.get("order") or {}
+    expires_on = data.get("expires_on", "")
+    return {
+        "event_id": str(event.id),
+        "event_type": event.type,
+        "language": shopper.language,
+        "store": store_context(store),
+        "shopper": {"first_name": shopper.first_name, "email": shopper.email},
+        "rma": rma,
+        "order_number": order.get("number", ""),
+        "return_url": link,
+        "label_url": f"{link}label/" if rma else "",
+        "feedback_url": f"{link}feedback/" if rma else "",
+        "reason": data.get("reason") or ret.get("status_reason", ""),
+        "carrier": data.get("carrier", ""),
+        "tracking_number": data.get("tracking_number", ""),
+        "expires_on": expires_on,
+        "refund": {
+            "reference": refund.get("reference") or data.get("refund", ""),
+            "amount": refund.get("amount") or data.get("amount", ""),
+            "currency": refund.get("currency") or data.get("currency", "EUR"),
+            "expected_by": refund.get("expected_by") or data.get("expected_by") or "",
+        },
+        "credit": {
+            "code": credit.get("code", ""),
+            "amount": credit.get("change", ""),
+            "balance": credit.get("balance", ""),
+            "currency": credit.get("currency", "EUR"),
+        },
+        "exchange": {"order_number": data.get("order", "")},
+    }
+
+
+def sample_event(store: Store, event_type: str) -> OutboxEvent:
+    """An unsaved event with plausible values, for the template preview."""
+    expected = (timezone.now() + timedelta(days=5)).date().isoformat()
+    payload = {
+        "return": {
+            "id": 0,
+            "rma": "R-7KQ4-M9XP",
+            "status_reason": "",
+            "order": {"id": 0, "number": "1042"},
+        },
+        "data": {
+            "reason": "The item was worn.",
+            "carrier": "Colissimo",
+            "tracking_number": "6A12345678901",
+            "order": "1042-X1",
+            "expires_on": expected,
+        },
+        "refund": {
+            "reference": "RF-3H7K-Q2WD",
+            "amount": "49.90",
+            "currency": store.currency or "EUR",
+            "expected_by": expected,
+        },
+        "store_credit": {
+            "code": "SC-ABCD-EFGH",
+            "change": "55.00",
+            "balance": "55.00",
+            "currency": store.currency or "EUR",
+        },
+    }
+    return OutboxEvent(store=store, type=event_type, payload=payload)
