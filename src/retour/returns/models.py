@@ -68,6 +68,9 @@ class Return(models.Model):
     )
     locale = models.CharField(_("language"), max_length=10, default="en")
     status_reason = models.TextField(_("reason told to the shopper"), blank=True)
+    # The policy's decision when the return was submitted (policy.engine.OrderDecision as JSON,
+    # with the rules that fired and the risk signals): kept as decided, never recomputed.
+    decision = models.JSONField(_("policy decision"), default=dict, blank=True, editable=False)
     carrier = models.CharField(_("carrier"), max_length=60, blank=True)
     tracking_number = models.CharField(_("tracking number"), max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

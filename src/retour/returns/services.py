@@ -9,11 +9,11 @@ from django.utils.translation import gettext as _
 
 from retour.commerce.audit import record_audit
 from retour.commerce.models import Order
-from retour.core.actors import Actor
+from retour.core.actors import Actor, ActorKind
 from retour.core.codes import random_code
 from retour.core.errors import InvalidRequest
-from retour.policy.models import PolicyVersion
-from retour.returns import lifecycle
+from retour.policy.messages import render
+from retour.returns import eligibility, lifecycle
 from retour.returns.choices import (
     ClaimKind,
     ClaimResolution,
@@ -75,7 +75,12 @@ def _check_quantities(order: Order, requests: Sequence[LineRequest]) -> None:
             raise InvalidRequest(
                 _("The quantity must be at least 1."), order_line_id=request.order_line_id
             )
-    lines = {line.pk: line for line in order_lines_with_quantities(order.pk)}
+    # Lines already loaded with their quantities (as `selectors.order_detail` and
+    # `create_return` do) are not read again.
+    order_lines = getattr(order, "annotated_lines", None)
+    if order_lines is None:
+        order_lines = order_lines_with_quantities(order.pk)
+    lines = {line.pk: line for line in order_lines}
     for request in requests:
         line = lines.get(request.order_line_id)
         if line is None:
@@ -97,7 +102,9 @@ def _reasons_by_code(store_id: int, requests: Sequence[LineRequest]) -> dict[str
     codes = {request.reason_code for request in requests if request.reason_code}
     reasons = {
         reason.code: reason
-        for reason in ReturnReason.objects.filter(store_id=store_id, code__in=codes, active=True)
+        for reason in ReturnReason.objects.filter(
+            store_id=store_id, code__in=codes, active=True
+        ).select_related("parent")
     }
     unknown = codes - set(reasons)
     if unknown:
@@ -127,10 +134,14 @@ def create_return(
     resolution: str,
     actor: Actor,
     locale: str = "",
-    policy_version: PolicyVersion | None = None,
+    enforce_policy: bool | None = None,
 ) -> Return:
     """Open a return for some delivered units of an order. The number of queries is the same
-    whatever the number of lines."""
+    whatever the number of lines.
+
+    The store's current policy decides every line again here, whatever the client was shown
+    (see `_policy_check`); the decision and the version are stored on the return.
+    """
     if method not in ReturnMethod.values:
         raise InvalidRequest(_("Unknown return method: %s") % method)
     if resolution not in Resolution.values:
@@ -138,9 +149,19 @@ def create_return(
     for request in lines:
         if request.resolution and request.resolution not in Resolution.values:
             raise InvalidRequest(_("Unknown resolution: %s") % request.resolution)
-    order = _lock_order(order)
+    # The order row is locked as in `_lock_order`, and loaded with the policy and the shopper's
+    # history in the same query.
+    order = eligibility.order_with_facts(order.pk, lock=True)
+    order.annotated_lines = order_lines = eligibility.lines_with_facts(order.pk)
     _check_quantities(order, lines)
     reasons = _reasons_by_code(order.store_id, lines)
+    locale = locale or order.locale or "en"
+    enforced = _policy_enforced(actor, enforce_policy)
+    evaluation = _policy_check(
+        order, order_lines, lines, reasons, method, resolution, enforced=enforced, locale=locale
+    )
+    if enforced and evaluation.decision.outcome == "returnless":
+        method = ReturnMethod.KEEP  # every item stays with the shopper
     return_request = _insert_with_unique_code(
         Return,
         "R",
@@ -150,8 +171,9 @@ def create_return(
         customer_id=order.customer_id,
         method=method,
         resolution=resolution,
-        policy_version=policy_version,
-        locale=locale or order.locale or "en",
+        policy_version_id=evaluation.version.pk if evaluation.version else None,
+        decision=evaluation.as_json(enforced=enforced),
+        locale=locale,
     )
     ReturnLine.objects.bulk_create(
         ReturnLine(
@@ -174,7 +196,72 @@ def create_return(
             "resolution": resolution,
         },
     )
+    if enforced:
+        _apply_decision(return_request, evaluation)
     return return_request
+
+
+# --- The policy on submission (issue 3) ------------------------------------------------------
+# Shoppers and API clients are held to the policy; staff, the system (imports, demo data) and
+# the shop's platform act for the merchant, who may accept a return its own policy would refuse:
+# their returns record the decision (with `enforced: false`) and stay `requested`.
+_HELD_TO_POLICY = frozenset({ActorKind.SHOPPER, ActorKind.API})
+POLICY_ACTOR = Actor.system("return policy")
+
+
+class NotEligible(InvalidRequest):
+    code = "not_eligible"
+
+
+def _policy_enforced(actor: Actor, enforce_policy: bool | None) -> bool:
+    return actor.kind in _HELD_TO_POLICY if enforce_policy is None else enforce_policy
+
+
+def _policy_check(
+    order, order_lines, requests, reasons, method, resolution, *, enforced: bool, locale: str
+) -> eligibility.Evaluation:
+    """Evaluate the request as submitted; refuse it, with every line's reasons, if the policy
+    does not allow it (a client cannot skip a check by changing its request)."""
+    choice = eligibility.make_choice(
+        method=method,
+        resolution=resolution,
+        lines=[
+            eligibility.RequestedLine(
+                order_line_id=r.order_line_id,
+                quantity=r.quantity,
+                reason=reasons.get(r.reason_code),
+                resolution=r.resolution,
+            )
+            for r in requests
+        ],
+    )
+    evaluation = eligibility.evaluate_loaded(order, order_lines, choice=choice)
+    refused = eligibility.refused_lines(evaluation.decision, choice.lines)
+    if enforced and refused:
+        for line in refused:
+            for message in line["messages"]:
+                message["text"] = render(message, locale)
+        raise NotEligible(refused[0]["messages"][0]["text"], lines=refused)
+    return evaluation
+
+
+def _apply_decision(return_request: Return, evaluation: eligibility.Evaluation) -> None:
+    """Move the new return where the rules sent it: approved, to review, or rejected."""
+    decision = evaluation.decision
+    target = {"approve": S.APPROVED, "returnless": S.APPROVED, "review": S.PENDING_REVIEW}.get(
+        decision.outcome
+    )
+    data = {"rules": list(decision.fired_rules), "outcome": decision.outcome}
+    if decision.outcome == "reject":
+        messages = decision.message or {}
+        reason = messages.get(return_request.locale[:2]) or messages.get("en") or ""
+        return_request.status_reason = reason or next(iter(messages.values()), "")
+        lifecycle.transition(return_request, S.REJECTED, actor=POLICY_ACTOR, data=data)
+        Return.objects.filter(pk=return_request.pk).update(
+            status_reason=return_request.status_reason
+        )
+    elif target is not None:
+        lifecycle.transition(return_request, target, actor=POLICY_ACTOR, data=data)
 
 
 def _locked(return_request: Return) -> Return:
