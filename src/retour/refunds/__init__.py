@@ -1,0 +1,1 @@
+"""Refunds, store credit and exchanges (issue 7): exact, idempotent, never twice."""

@@ -1,0 +1,264 @@
+"""Exchanges: a returned unit swapped for another variant.
+
+The replacement's stock is reserved when the exchange is asked for, by a conditional `F()`
+update (`reserved + n ≤ on_hand` checked by the database in the same statement), so two shoppers
+cannot both take the last unit. Each reservation and release is also written to the stock ledger
+as a `reservation` movement: Σ reservation deltas = `StockLevel.reserved`, Σ other deltas =
+`on_hand`.
+
+The price difference is the replacement's price minus what the shopper paid for the returned
+units (the refund calculation's amount, discounts and tax included): positive, the shopper pays it
+(a payment link); negative, it is refunded. The replacement order is created when the store's
+trigger is met — or at once for an instant exchange, with the return due by a deadline.
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from retour.commerce.audit import record_audit
+from retour.commerce.models import (
+    Order,
+    OrderLine,
+    StockLevel,
+    StockMovement,
+    Variant,
+    Warehouse,
+)
+from retour.core.actors import Actor
+from retour.core.errors import Conflict, InvalidRequest
+from retour.core.money import quantize
+from retour.refunds.calculation import RefundInput, UnitsInput, calculate
+from retour.refunds.choices import ExchangeStatus
+from retour.refunds.models import Exchange
+from retour.refunds.services import _refunded_units_by_order_line, order_input
+from retour.returns import lifecycle
+from retour.returns.models import Return, ReturnLine
+
+
+class OutOfStock(Conflict):
+    code = "out_of_stock"
+
+
+def _reserve(*, warehouse: Warehouse, variant: Variant, quantity: int, reference: str) -> None:
+    updated = StockLevel.objects.filter(
+        warehouse=warehouse, variant=variant, on_hand__gte=F("reserved") + quantity
+    ).update(reserved=F("reserved") + quantity)
+    if not updated:
+        raise OutOfStock(
+            _("“%(sku)s” is out of stock.") % {"sku": variant.sku}, variant_id=variant.pk
+        )
+    StockMovement.objects.create(
+        warehouse=warehouse,
+        variant=variant,
+        delta=quantity,
+        reason=StockMovement.Reason.RESERVATION,
+        reference=reference,
+    )
+
+
+def _release(exchange: Exchange) -> None:
+    StockLevel.objects.filter(warehouse=exchange.warehouse, variant=exchange.variant).update(
+        reserved=F("reserved") - exchange.quantity
+    )
+    StockMovement.objects.create(
+        warehouse=exchange.warehouse,
+        variant=exchange.variant,
+        delta=-exchange.quantity,
+        reason=StockMovement.Reason.RESERVATION,
+        reference=f"exchange:{exchange.pk}",
+    )
+
+
+def returned_value(return_line: ReturnLine, quantity: int) -> Decimal:
+    """What the shopper paid for `quantity` units of the returned line (the next ones to be
+    refunded), by the refund calculation."""
+    order = return_line.return_request.order
+    breakdown = calculate(
+        order_input(order),
+        RefundInput(
+            units=[UnitsInput(line_id=return_line.order_line_id, quantity=quantity)],
+            already_refunded=_refunded_units_by_order_line(order.pk),
+        ),
+    )
+    return breakdown.items
+
+
+@transaction.atomic
+def request_exchange(
+    *,
+    return_line: ReturnLine,
+    variant: Variant,
+    actor: Actor,
+    quantity: int | None = None,
+    warehouse: Warehouse | None = None,
+    instant: bool = False,
+    return_due_days: int = 14,
+    payment_link: str = "",
+) -> Exchange:
+    """Swap returned units for another variant of the store, reserving its stock now."""
+    return_request = Return.objects.select_for_update().get(pk=return_line.return_request_id)
+    return_line = ReturnLine.objects.select_related("return_request__order", "order_line").get(
+        pk=return_line.pk
+    )
+    quantity = quantity or return_line.quantity
+    if not 0 < quantity <= return_line.quantity:
+        raise InvalidRequest(_("Exchange between 1 and the returned quantity."))
+    if variant.store_id != return_request.store_id:
+        raise InvalidRequest(_("This item is not sold by the store."))
+    warehouse = warehouse or (
+        Warehouse.objects.filter(store_id=return_request.store_id)
+        .order_by("-is_default", "id")
+        .first()
+    )
+    if warehouse is None:
+        raise InvalidRequest(_("The store has no warehouse to take the replacement from."))
+    if (
+        Exchange.objects.filter(return_line=return_line)
+        .exclude(status=ExchangeStatus.RELEASED)
+        .exists()
+    ):
+        raise Conflict(_("This item is already being exchanged."))
+    order = return_request.order
+    paid = returned_value(return_line, quantity)
+    new_value = quantize(variant.price * quantity, order.currency)
+    difference = new_value - paid
+    exchange = Exchange.objects.create(
+        store_id=return_request.store_id,
+        return_request=return_request,
+        return_line=return_line,
+        variant=variant,
+        warehouse=warehouse,
+        quantity=quantity,
+        currency=order.currency,
+        returned_value=paid,
+        new_value=new_value,
+        price_difference=difference,
+        payment_link=payment_link if difference > 0 else "",
+        status=ExchangeStatus.AWAITING_PAYMENT if difference > 0 else ExchangeStatus.RESERVED,
+        instant=instant,
+        return_due_by=timezone.now() + timedelta(days=return_due_days) if instant else None,
+    )
+    _reserve(
+        warehouse=warehouse, variant=variant, quantity=quantity, reference=f"exchange:{exchange.pk}"
+    )
+    lifecycle.record_event(
+        return_request,
+        "exchange_requested",
+        actor=actor,
+        data={
+            "exchange": exchange.pk,
+            "variant": variant.sku,
+            "quantity": quantity,
+            "price_difference": str(difference),
+            "instant": instant,
+        },
+    )
+    if instant and difference <= 0:
+        place_replacement_order(exchange=exchange, actor=actor)
+    return exchange
+
+
+@transaction.atomic
+def record_difference_paid(*, exchange: Exchange, actor: Actor) -> Exchange:
+    """The shopper paid the price difference (the payment link's webhook or finance)."""
+    exchange = Exchange.objects.select_for_update().get(pk=exchange.pk)
+    if exchange.status != ExchangeStatus.AWAITING_PAYMENT:
+        raise Conflict(_("This exchange is not waiting for a payment."))
+    Exchange.objects.filter(pk=exchange.pk).update(status=ExchangeStatus.RESERVED)
+    exchange.status = ExchangeStatus.RESERVED
+    if exchange.instant:
+        place_replacement_order(exchange=exchange, actor=actor)
+    return exchange
+
+
+@transaction.atomic
+def place_replacement_order(*, exchange: Exchange, actor: Actor) -> Order:
+    """Create the replacement order (shipped by the shop like any order): the reservation
+    becomes the order's line. Called when the store's trigger is met, or at once for an
+    instant exchange."""
+    exchange = (
+        Exchange.objects.select_for_update()
+        .select_related("return_request__order", "variant__product")
+        .get(pk=exchange.pk)
+    )
+    if exchange.status != ExchangeStatus.RESERVED:
+        raise Conflict(_("This exchange cannot be ordered now (“%s”).") % exchange.status)
+    original = exchange.return_request.order
+    now = timezone.now()
+    paid_by_return = min(exchange.returned_value, exchange.new_value)
+    replacement = Order.objects.create(
+        store_id=exchange.store_id,
+        number=f"{original.number}-X{exchange.pk}",
+        customer_id=original.customer_id,
+        email=original.email,
+        locale=original.locale,
+        currency=exchange.currency,
+        placed_at=now,
+        paid_at=now,
+        taxes_included=original.taxes_included,
+        subtotal=exchange.new_value,
+        discount_total=paid_by_return,
+        total=exchange.new_value - paid_by_return,
+        shipping_address=original.shipping_address,
+        shipping_postcode=original.shipping_postcode,
+        shipping_country=original.shipping_country,
+    )
+    OrderLine.objects.create(
+        order=replacement,
+        variant=exchange.variant,
+        sku=exchange.variant.sku,
+        title=exchange.variant.title or exchange.variant.product.title,
+        options=exchange.variant.options,
+        quantity=exchange.quantity,
+        unit_price=exchange.variant.price,
+        discount=paid_by_return,
+    )
+    Exchange.objects.filter(pk=exchange.pk).update(
+        status=ExchangeStatus.ORDERED, replacement_order=replacement
+    )
+    record_audit(
+        store=original.store,
+        actor=actor,
+        verb="exchange.ordered",
+        obj=replacement,
+        data={"exchange": exchange.pk, "return": exchange.return_request.rma},
+    )
+    lifecycle.record_event(
+        exchange.return_request,
+        "exchange_ordered",
+        actor=actor,
+        data={"exchange": exchange.pk, "order": replacement.number},
+    )
+    return replacement
+
+
+@transaction.atomic
+def release_exchange(*, exchange: Exchange, actor: Actor, reason: str = "") -> Exchange:
+    """Cancel an exchange not yet ordered: its stock goes back."""
+    exchange = Exchange.objects.select_for_update().get(pk=exchange.pk)
+    if exchange.status not in (ExchangeStatus.RESERVED, ExchangeStatus.AWAITING_PAYMENT):
+        raise Conflict(_("This exchange can no longer be released."))
+    _release(exchange)
+    Exchange.objects.filter(pk=exchange.pk).update(status=ExchangeStatus.RELEASED)
+    exchange.status = ExchangeStatus.RELEASED
+    lifecycle.record_event(
+        exchange.return_request,
+        "exchange_released",
+        actor=actor,
+        data={"exchange": exchange.pk, "reason": reason},
+    )
+    return exchange
+
+
+__all__ = [
+    "OutOfStock",
+    "place_replacement_order",
+    "record_difference_paid",
+    "release_exchange",
+    "request_exchange",
+]

@@ -1,0 +1,62 @@
+"""Reads for refunds: what the tracking page, e-mails, dashboard and reports show."""
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from retour.core.money import ZERO
+from retour.refunds.choices import IN_FLIGHT_STATUSES, Destination, RefundStatus
+from retour.refunds.models import Refund, RefundLine
+from retour.returns.models import Return
+
+
+def refunds_for_shopper(return_request: Return) -> list[dict[str, Any]]:
+    """What the tracking page and the e-mails show: per refund, its reference, amount, where the
+    money goes and when it should arrive (card: the store's delay; store credit: at once)."""
+    shown = []
+    for refund in return_request.refunds.exclude(status=RefundStatus.CANCELLED).prefetch_related(
+        "allocations"
+    ):
+        methods = sorted({allocation.destination for allocation in refund.allocations.all()})
+        shown.append(
+            {
+                "reference": refund.reference,
+                "status": refund.status,
+                "status_label": RefundStatus(refund.status).label,
+                "amount": refund.amount,
+                "bonus": refund.bonus,
+                "currency": refund.currency,
+                "methods": [Destination(method).label for method in methods],
+                "expected_by": refund.expected_by,
+                "differences": [item["message"] for item in refund.differences],
+            }
+        )
+    return shown
+
+
+def refund_totals_by_line(order_id: int) -> dict[int, Decimal]:
+    """Money refunded (or held by refunds not cancelled) per order line: for reports and tests."""
+    totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    rows = (
+        RefundLine.objects.filter(refund__order_id=order_id)
+        .exclude(refund__status=RefundStatus.CANCELLED)
+        .values("order_line_id", "amount")
+    )
+    for row in rows:
+        totals[row["order_line_id"]] += row["amount"]
+    return dict(totals)
+
+
+def refunds_near_deadline(
+    *, now: datetime | None = None, within: timedelta = timedelta(days=2)
+) -> QuerySet[Refund]:
+    """Refunds not yet paid whose legal deadline (14 days after the withdrawal) is near or past:
+    for the dashboard and an alert job."""
+    now = now or timezone.now()
+    return Refund.objects.filter(
+        status__in=(*IN_FLIGHT_STATUSES, RefundStatus.FAILED), due_by__lte=now + within
+    ).order_by("due_by")
