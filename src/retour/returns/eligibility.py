@@ -7,13 +7,12 @@ in. Two queries whatever the order's size: the order (with its store, current po
 and the shopper's history as annotations) and its lines (with quantities and dates).
 """
 
-import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import transaction
 from django.db.models import (
     DateTimeField,
     IntegerField,
@@ -23,10 +22,10 @@ from django.db.models import (
     Subquery,
     TextField,
 )
-from django.db.models.query import get_related_populators
 from django.utils import timezone
 
 from retour.commerce.models import FulfillmentLine, Order, OrderLine
+from retour.core.prepared import PreparedQuery
 from retour.policy.engine import (
     Choice,
     CompiledPolicy,
@@ -69,55 +68,6 @@ def _policy_subquery(field: str, output_field=None) -> Subquery:
     return Subquery(latest.values(field)[:1], output_field=output_field)
 
 
-class _PreparedQuery:
-    """A queryset whose SQL is compiled once per thread and database, then run again with
-    another id.
-
-    Why: the two queries below carry a dozen correlated subqueries; Django takes ~10 ms to
-    build and compile their SQL, and the database ~0.3 ms to run it. The SQL is built once
-    with a sentinel id, and each run swaps the real id into the parameters and turns the rows
-    into model instances the way `ModelIterable` does (converters, select_related, annotations).
-    """
-
-    SENTINEL = -739_104_227  # an id no row has, to find the id's place among the parameters
-
-    def __init__(self, build: Callable[[int], QuerySet]) -> None:
-        self._build = build
-        self._local = threading.local()
-
-    def _prepared(self, using: str):
-        cache = self._local.__dict__.setdefault("by_alias", {})
-        if using not in cache:
-            queryset = self._build(self.SENTINEL)
-            compiler = queryset.query.get_compiler(using=using)
-            sql, params = compiler.as_sql()
-            if list(params).count(self.SENTINEL) != 1:
-                raise RuntimeError("the id must appear once among the query's parameters")
-            cache[using] = (queryset, compiler, sql, list(params))
-        return cache[using]
-
-    def run(self, object_id: int, using: str = DEFAULT_DB_ALIAS) -> list:
-        queryset, compiler, sql, params = self._prepared(using)
-        params = [object_id if p == self.SENTINEL else p for p in params]
-        with connections[using].cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
-        select, klass_info = compiler.select, compiler.klass_info
-        fields = klass_info["select_fields"]
-        start, end = fields[0], fields[-1] + 1
-        init_list = [column[0].target.attname for column in select[start:end]]
-        populators = get_related_populators(klass_info, select, using)
-        objects = []
-        for row in compiler.results_iter([rows]):
-            obj = klass_info["model"].from_db(using, init_list, row[start:end])
-            for populator in populators:
-                populator.populate(row, obj)
-            for name, position in compiler.annotation_col_map.items():
-                setattr(obj, name, row[position])
-            objects.append(obj)
-        return objects
-
-
 def _order_queryset(order_id: int, *, lock: bool) -> QuerySet[Order]:
     queryset = Order.objects.select_related("store").annotate(
         policy_version_id=latest_version_id(),
@@ -154,9 +104,9 @@ def _lines_queryset(order_id: int) -> QuerySet[OrderLine]:
     )
 
 
-_ORDER = _PreparedQuery(lambda order_id: _order_queryset(order_id, lock=False))
-_LOCKED_ORDER = _PreparedQuery(lambda order_id: _order_queryset(order_id, lock=True))
-_LINES = _PreparedQuery(_lines_queryset)
+_ORDER = PreparedQuery(lambda order_id: _order_queryset(order_id, lock=False))
+_LOCKED_ORDER = PreparedQuery(lambda order_id: _order_queryset(order_id, lock=True))
+_LINES = PreparedQuery(_lines_queryset)
 
 
 def order_with_facts(order_id: int, *, lock: bool = False) -> Order:

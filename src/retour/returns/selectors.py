@@ -16,6 +16,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from retour.commerce.models import Fulfillment, FulfillmentLine, Order, OrderLine
+from retour.core.prepared import PreparedQuery
 from retour.returns.choices import SETTLED_STATUSES, VOID_STATUSES, ClaimStatus, LineStatus
 from retour.returns.models import ClaimLine, Return, ReturnEvent, ReturnLine
 
@@ -87,12 +88,15 @@ def return_detail_queryset(store_ids) -> QuerySet[Return]:
     )
 
 
+_LINES_WITH_QUANTITIES = PreparedQuery(order_lines_with_quantities)
+
+
 def order_detail(*, store_ids, number: str) -> Order | None:
     """An order with its payments, shipments and lines annotated with what can still be
     returned: five queries whatever the order's size."""
     order = Order.objects.filter(store_id__in=store_ids, number=number).first()
     if order is not None:
-        order.annotated_lines = list(order_lines_with_quantities(order.pk))
+        order.annotated_lines = _LINES_WITH_QUANTITIES.run(order.pk)
         order.listed_payments = list(order.payments.all())
         order.listed_fulfillments = _fulfillments_with_lines(order.pk)
     return order
