@@ -5,6 +5,9 @@
 - `staff_b`: owner of store B, who must see nothing of store A.
 """
 
+import os
+import shutil
+
 import pytest
 from django.test import Client
 
@@ -17,19 +20,48 @@ def pytest_configure(config):
     config.addinivalue_line("filterwarnings", "ignore:No directory at:UserWarning")
 
 
+# Playwright's sync API runs an event loop in the test thread; Django's ORM calls from the
+# live server's threads are safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# Debian's chromium, as root, on a machine whose only network is the loopback.
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
 def pytest_collection_modifyitems(config, items):
-    """Tests marked `postgres` need PostgreSQL: skip them, saying why, on any other database."""
+    """Skip, saying why, what this machine cannot run: tests marked `postgres` on another
+    database, tests marked `browser` without chromium. CI sets RETOUR_REQUIRE_BROWSER=1 so a
+    missing browser fails instead."""
     from django.db import connection  # the backend's vendor is known without connecting
 
-    if connection.vendor == "postgresql":
-        return
-    skip = pytest.mark.skip(
-        reason=f"needs PostgreSQL (row locks between connections); the database is "
-        f"{connection.vendor}: set DATABASE_URL=postgres://… to run it"
-    )
+    skips = {}
+    if connection.vendor != "postgresql":
+        skips["postgres"] = (
+            f"needs PostgreSQL (row locks between connections); the database is "
+            f"{connection.vendor}: set DATABASE_URL=postgres://… to run it"
+        )
+    if CHROMIUM is None:
+        if os.environ.get("RETOUR_REQUIRE_BROWSER"):
+            raise pytest.UsageError("browser tests are required but chromium is not installed")
+        skips["browser"] = "needs Debian's chromium (apt-get install chromium)"
     for item in items:
-        if item.get_closest_marker("postgres"):
-            item.add_marker(skip)
+        for marker, reason in skips.items():
+            if item.get_closest_marker(marker):
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """pytest-playwright's launch options, pointed at the system's chromium (never a download)."""
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_FLAGS}
 
 
 @pytest.fixture
