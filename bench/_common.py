@@ -19,6 +19,9 @@ DATA_DIR = BENCH_DIR / "data"
 RESULTS_DIR = BENCH_DIR / "results"
 DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/retour_bench"
 STORE = "demo-fr"
+# Inside the default policy's 30-day window (and the EU's 14 days), with a margin for the time
+# since the data set was generated.
+WINDOW_DAYS = 12
 
 
 def postgres_reachable(url: str) -> bool:
@@ -103,12 +106,17 @@ def lookup_sample(store, count: int, seed: int) -> list[tuple[str, str]]:
 
 
 def orders_with_two_delivered_lines(store, count: int, seed: int) -> list[tuple[int, str, list]]:
-    """(order id, number, [two order line ids]) of orders no return or claim touched yet."""
+    """(order id, number, [two order line ids]) of orders no return or claim touched yet,
+    delivered recently enough to be inside the return window of the default policy."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
     from retour.commerce.models import FulfillmentLine
 
     rows = FulfillmentLine.objects.filter(
         fulfillment__order__store=store,
-        fulfillment__delivered_at__isnull=False,
+        fulfillment__delivered_at__gte=timezone.now() - timedelta(days=WINDOW_DAYS),
         order_line__order__returns__isnull=True,
         order_line__order__claims__isnull=True,
     ).values_list("order_line__order_id", "order_line__order__number", "order_line_id")

@@ -12,7 +12,7 @@ from retour.core.actors import Actor
 from retour.policy.services import publish_policy
 from retour.returns import services
 from retour.returns.choices import LineStatus, ReturnStatus
-from retour.returns.eligibility import evaluate_order
+from retour.returns.eligibility import evaluate_order, shopper_risk
 from retour.returns.models import Return, ReturnEvent
 from retour.returns.services import LineRequest, NotEligible
 from tests.factories import SYSTEM, OrderFactory, ReturnFactory
@@ -234,7 +234,7 @@ def test_many_returns_to_one_address_under_different_emails_is_a_signal(store_a)
         ReturnFactory(order=other, rma=f"R-ADDR-000{index}")
     order = OrderFactory(store=store_a, shipping_address=address, shipping_postcode="75006")
 
-    risk = evaluate_order(order).risk
+    risk = shopper_risk(order)
 
     assert [(s.name, s.value) for s in risk.signals] == [("address_many_emails", 2)]
 
@@ -254,8 +254,22 @@ def test_the_return_rate_is_measured_over_the_shopper_last_orders(store_a):
     ReturnFactory(order=customer_orders[0], rma="R-RATE-0009", status=ReturnStatus.CANCELLED)
     current = OrderFactory(store=store_a, lines=[1], email=email, placed_at=now)
 
-    risk = evaluate_order(current).risk
+    risk = shopper_risk(current)
 
     assert (risk.past_orders, risk.past_returns) == (4, 3)
     assert str(risk.return_rate) == "0.75"
     assert [s.name for s in risk.signals] == ["return_rate"]
+
+
+def test_the_shopper_history_is_read_only_when_a_rule_needs_it(store_a):
+    order = OrderFactory(store=store_a)
+    with CaptureQueriesContext(connection) as without_rules:
+        evaluation = evaluate_order(order)
+    assert evaluation.risk is None
+
+    document = {"rules": [{"id": "r", "when": {"past_returns": {"min": 3}}, "then": {}}]}
+    publish_policy(store=store_a, document=document, actor=SYSTEM)
+    with CaptureQueriesContext(connection) as with_rule:
+        evaluation = evaluate_order(order)
+    assert evaluation.risk is not None
+    assert len(with_rule.captured_queries) == len(without_rules.captured_queries) + 1

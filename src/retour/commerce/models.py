@@ -147,7 +147,12 @@ class Order(models.Model):
                 name="order_unique_external_id",
             ),
         ]
-        indexes = [models.Index(fields=["store", "-placed_at"], name="order_store_placed")]
+        indexes = [
+            models.Index(fields=["store", "-placed_at"], name="order_store_placed"),
+            # The shopper's history (risk signals) and look-ups by e-mail or address.
+            models.Index(fields=["store", "email", "-placed_at"], name="order_store_email"),
+            models.Index(fields=["store", "shipping_postcode"], name="order_store_postcode"),
+        ]
 
     def __str__(self) -> str:
         return self.number

@@ -355,13 +355,24 @@ def _price_lines(ctx: _Context, lines: list[OrderLine]) -> dict[str, Decimal]:
     }
 
 
+def _local_postcode(rng: random.Random, postcode: str) -> str:
+    """Another postcode of the same town, so that addresses spread as they do in a real shop:
+    the same French département (75011 → 750xx), the same British outward code (SW1A 1AA →
+    SW1A 7QD)."""
+    if postcode.isdigit():
+        return f"{postcode[:3]}{rng.randint(1, 99):02d}"
+    outward = postcode.split()[0]
+    letters = "ABDEFGHJLNPQRSTUWXYZ"  # the inward code never uses C, I, K, M, O, V
+    return f"{outward} {rng.randint(0, 9)}{rng.choice(letters)}{rng.choice(letters)}"
+
+
 def _address(ctx: _Context, customer: Customer) -> dict[str, str]:
     city, postcode = ctx.rng.choice(ctx.spec.cities)
     return {
         "name": customer.full_name,
         "line1": f"{ctx.rng.randint(1, 180)} {ctx.rng.choice(ctx.spec.streets)}",
         "city": city,
-        "postcode": postcode,
+        "postcode": _local_postcode(ctx.rng, postcode),
         "country": ctx.spec.country,
     }
 

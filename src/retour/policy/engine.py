@@ -213,6 +213,8 @@ class CompiledPolicy:
             for category in exclusion.categories:
                 self.exclusion_categories.append((category, exclusion.kind))
         self.excludes_final_sale = any(e.kind == Exclusion.FINAL_SALE for e in document.exclusions)
+        # The shopper's history costs the heaviest query of a submission: read it only for rules.
+        self.needs_history = any(compiled.rule.when.reads_history for compiled in self.rules)
 
     def override_for(self, line: LineFacts) -> Override | None:
         found = self.product_overrides.get(line.product) or self.product_overrides.get(line.sku)

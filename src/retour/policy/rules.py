@@ -85,6 +85,13 @@ class Conditions(_Strict):
         None, description="the line is worth less than the label of the chosen method"
     )
 
+    @property
+    def reads_history(self) -> bool:
+        """Whether the shopper's history (past returns, return rate, risk) is needed."""
+        return any(
+            value is not None for value in (self.past_returns, self.return_rate, self.risk_score)
+        )
+
 
 class Outcome(_Strict):
     decision: Decision | None = None

@@ -50,7 +50,7 @@ class Evaluation:
 
     decision: OrderDecision
     version: PolicyVersion | None
-    risk: Risk
+    risk: Risk | None  # None when no rule reads the shopper's history (it was not loaded)
     evaluated_at: datetime
 
     def as_json(self, *, enforced: bool = True) -> dict:
@@ -59,7 +59,7 @@ class Evaluation:
             "policy_version": self.version.number if self.version else None,
             "evaluated_at": self.evaluated_at.isoformat(),
             "enforced": enforced,
-            "risk": self.risk.as_json(),
+            "risk": self.risk.as_json() if self.risk else None,
         }
 
 
@@ -75,7 +75,6 @@ def _order_queryset(order_id: int, *, lock: bool) -> QuerySet[Order]:
         policy_document=_policy_subquery("document", TextField()),
         policy_created_at=_policy_subquery("created_at", DateTimeField()),
         policy_number=_policy_subquery("number", IntegerField()),
-        **history_annotations(),
     )
     if lock:
         # of=("self",): lock the order, not the store row joined for its settings.
@@ -104,21 +103,39 @@ def _lines_queryset(order_id: int) -> QuerySet[OrderLine]:
     )
 
 
+def _history_queryset(order_id: int) -> QuerySet[Order]:
+    return Order.objects.only("id").annotate(**history_annotations()).filter(pk=order_id)
+
+
 _ORDER = PreparedQuery(lambda order_id: _order_queryset(order_id, lock=False))
 _LOCKED_ORDER = PreparedQuery(lambda order_id: _order_queryset(order_id, lock=True))
+_HISTORY = PreparedQuery(_history_queryset)
 _LINES = PreparedQuery(_lines_queryset)
 
 
-def order_with_facts(order_id: int, *, lock: bool = False) -> Order:
-    """The order with its store, its store's current policy version and its shopper's history,
-    in one query. With `lock`, the order row is locked for the caller's transaction (the lock
-    every return and claim of the order queues on)."""
+def order_with_facts(order_id: int, *, lock: bool = False, history: bool | None = None) -> Order:
+    """The order with its store and its store's current policy version, in one query; plus its
+    shopper's history (a second query) when `history` is set or, by default, when a rule of the
+    policy reads it. With `lock`, the order row is locked for the caller's transaction (the
+    lock every return and claim of the order queues on)."""
     if lock and not transaction.get_connection().in_atomic_block:
         raise RuntimeError("lock=True needs the caller's transaction")
     found = (_LOCKED_ORDER if lock else _ORDER).run(order_id)
     if not found:
         raise Order.DoesNotExist(f"no order {order_id}")
-    return found[0]
+    order = found[0]
+    if history is None:
+        history = compiled(_version(order)).needs_history
+    if history:
+        annotated = _HISTORY.run(order_id)[0]
+        for name in history_annotations():
+            setattr(order, name, getattr(annotated, name))
+    return order
+
+
+def shopper_risk(order: Order) -> Risk:
+    """The risk signals of an order's shopper, as staff see them (one query)."""
+    return assess(_HISTORY.run(order.pk)[0])
 
 
 def lines_with_facts(order_id: int) -> list[OrderLine]:
@@ -159,21 +176,25 @@ def _line_facts(line: OrderLine, returnable: int | None = None) -> LineFacts:
     )
 
 
-def order_facts(order: Order, lines: Iterable[OrderLine], risk: Risk) -> OrderFacts:
+def order_facts(order: Order, lines: Iterable[OrderLine], risk: Risk | None) -> OrderFacts:
+    country = order.shipping_country or order.store.country
+    shopper = ShopperFacts(country=country)
+    if risk is not None:
+        shopper = ShopperFacts(
+            country=country,
+            past_orders=risk.past_orders,
+            past_returns=risk.past_returns,
+            return_rate=risk.return_rate,
+            risk_score=risk.score,
+            signals=tuple(signal.name for signal in risk.signals),
+        )
     return OrderFacts(
         placed_at=order.placed_at,
         total=order.total,
         currency=order.currency,
         timezone=order.store.timezone,
         lines=tuple(_line_facts(line) for line in lines),
-        shopper=ShopperFacts(
-            country=order.shipping_country or order.store.country,
-            past_orders=risk.past_orders,
-            past_returns=risk.past_returns,
-            return_rate=risk.return_rate,
-            risk_score=risk.score,
-            signals=tuple(signal.name for signal in risk.signals),
-        ),
+        shopper=shopper,
     )
 
 
@@ -213,7 +234,7 @@ def evaluate_loaded(
     """Evaluate an order loaded by `order_with_facts` and `lines_with_facts` (no query)."""
     version = _version(order)
     policy: CompiledPolicy = compiled(version)
-    risk = assess(order)
+    risk = assess(order) if hasattr(order, "risk_recent_orders") else None
     now = now or timezone.now()
     decision = evaluate(policy, order_facts(order, lines, risk), now, choice)
     return Evaluation(decision=decision, version=version, risk=risk, evaluated_at=now)

@@ -1,5 +1,5 @@
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from retour.accounts.scopes import Scope
 from retour.api.schemas import ClaimDecisionIn, ClaimIn, ClaimOut, ErrorOut
@@ -37,7 +37,7 @@ def create_claim(request: HttpRequest, store: str, payload: ClaimIn):
         lines=[services.LineRequest(line.order_line_id, line.quantity) for line in payload.lines],
         actor=request.auth.actor,
     )
-    return 201, _claim(store_id, claim.number)
+    return Status(201, _claim(store_id, claim.number))
 
 
 @router.get("/{store}/claims/{number}", response={200: ClaimOut, **ERRORS}, summary="Read a claim")

@@ -1,5 +1,5 @@
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from retour.accounts.scopes import Scope
 from retour.api.schemas import ErrorOut, OrderOut, OrderUpsertOut
@@ -37,4 +37,4 @@ def upsert(request: HttpRequest, store: str, external_id: str, payload: OrderIn)
     )
     order = order_detail(store_ids=[store_id], number=result.order.number)
     status = 201 if result.created else 200
-    return status, {"created": result.created, "changed": result.changed, "order": order}
+    return Status(status, {"created": result.created, "changed": result.changed, "order": order})

@@ -1,5 +1,5 @@
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from retour.accounts.scopes import Scope
 from retour.api.schemas import (
@@ -59,7 +59,7 @@ def create_return(request: HttpRequest, store: str, payload: ReturnIn):
         locale=payload.locale,
         actor=request.auth.actor,
     )
-    return 201, _detail(return_request)
+    return Status(201, _detail(return_request))
 
 
 class ReturnFilters(Schema):
