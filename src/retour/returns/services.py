@@ -268,18 +268,21 @@ def _locked(return_request: Return) -> Return:
     return Return.objects.select_for_update().get(pk=return_request.pk)
 
 
+def _move(return_request: Return, target: str, *, actor: Actor, data: dict | None = None) -> Return:
+    """Lock the return and move it to `target` (call inside the service's transaction)."""
+    return_request = _locked(return_request)
+    lifecycle.transition(return_request, target, actor=actor, data=data)
+    return return_request
+
+
 @transaction.atomic
 def send_to_review(*, return_request: Return, actor: Actor, reason: str = "") -> Return:
-    return_request = _locked(return_request)
-    lifecycle.transition(return_request, S.PENDING_REVIEW, actor=actor, data={"reason": reason})
-    return return_request
+    return _move(return_request, S.PENDING_REVIEW, actor=actor, data={"reason": reason})
 
 
 @transaction.atomic
 def approve_return(*, return_request: Return, actor: Actor, note: str = "") -> Return:
-    return_request = _locked(return_request)
-    lifecycle.transition(return_request, S.APPROVED, actor=actor, data={"note": note})
-    return return_request
+    return _move(return_request, S.APPROVED, actor=actor, data={"note": note})
 
 
 @transaction.atomic
@@ -295,16 +298,12 @@ def reject_return(*, return_request: Return, actor: Actor, reason: str) -> Retur
 
 @transaction.atomic
 def cancel_return(*, return_request: Return, actor: Actor, reason: str = "") -> Return:
-    return_request = _locked(return_request)
-    lifecycle.transition(return_request, S.CANCELLED, actor=actor, data={"reason": reason})
-    return return_request
+    return _move(return_request, S.CANCELLED, actor=actor, data={"reason": reason})
 
 
 @transaction.atomic
 def expire_return(*, return_request: Return, actor: Actor) -> Return:
-    return_request = _locked(return_request)
-    lifecycle.transition(return_request, S.EXPIRED, actor=actor)
-    return return_request
+    return _move(return_request, S.EXPIRED, actor=actor)
 
 
 @transaction.atomic
@@ -330,16 +329,12 @@ def record_label(
 
 @transaction.atomic
 def mark_in_transit(*, return_request: Return, actor: Actor, data: dict | None = None) -> Return:
-    return_request = _locked(return_request)
-    lifecycle.transition(return_request, S.IN_TRANSIT, actor=actor, data=data)
-    return return_request
+    return _move(return_request, S.IN_TRANSIT, actor=actor, data=data)
 
 
 @transaction.atomic
 def mark_delivered(*, return_request: Return, actor: Actor, data: dict | None = None) -> Return:
-    return_request = _locked(return_request)
-    lifecycle.transition(return_request, S.DELIVERED, actor=actor, data=data)
-    return return_request
+    return _move(return_request, S.DELIVERED, actor=actor, data=data)
 
 
 def _lines_by_id(return_request: Return, line_ids) -> dict[int, ReturnLine]:
@@ -452,9 +447,7 @@ def resolve_return(
 
 @transaction.atomic
 def close_return(*, return_request: Return, actor: Actor) -> Return:
-    return_request = _locked(return_request)
-    lifecycle.transition(return_request, S.CLOSED, actor=actor)
-    return return_request
+    return _move(return_request, S.CLOSED, actor=actor)
 
 
 @transaction.atomic
