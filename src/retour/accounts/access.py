@@ -8,6 +8,7 @@ from retour.accounts.models import ApiKey, Membership
 from retour.accounts.scopes import ROLE_SCOPES
 from retour.core.actors import Actor
 from retour.core.errors import NotFound, PermissionDenied
+from retour.core.prepared import PreparedQuery
 
 
 @dataclass(frozen=True)
@@ -57,14 +58,21 @@ def staff_access(user) -> Access:
 LAST_USED_RESOLUTION_SECONDS = 60
 
 
-def api_key_access(key_hash: str) -> Access | None:
-    """The access an API key grants (one query), or None for an unknown or revoked key."""
-    api_key = (
+# Every API request runs this query: it is compiled once per process.
+_ACTIVE_KEY = PreparedQuery(
+    lambda key_hash: (
         ApiKey.objects.filter(key_hash=key_hash, revoked_at__isnull=True)
         .select_related("store")
-        .only("id", "name", "prefix", "scopes", "last_used_at", "store__id", "store__slug")
-        .first()
-    )
+        .only("id", "name", "prefix", "scopes", "last_used_at", "store__id", "store__slug")[:1]
+    ),
+    (str,),
+)
+
+
+def api_key_access(key_hash: str) -> Access | None:
+    """The access an API key grants (one query), or None for an unknown or revoked key."""
+    found = _ACTIVE_KEY.run(key_hash)
+    api_key = found[0] if found else None
     if api_key is None:
         return None
     now = timezone.now()

@@ -14,36 +14,45 @@ from django.db.models.query import get_related_populators
 
 
 class PreparedQuery:
-    """A queryset whose SQL is compiled once per thread and database, then run again with
-    another id.
+    """A queryset whose SQL is compiled once per thread and database, then run again with other
+    values of its arguments.
 
-    Why: queries with many correlated subqueries (a return's eligibility facts, an order's
-    returnable quantities) take Django milliseconds to build and compile, and the database a
-    fraction of that to run. The SQL is built once
-    with a sentinel id, and each run swaps the real id into the parameters and turns the rows
-    into model instances the way `ModelIterable` does (converters, select_related, annotations).
+    Why: Django builds and compiles a queryset's SQL on every evaluation; for the hot reads (an
+    order's returnable quantities, a return's eligibility facts, the API key) that costs more
+    than the database takes to run them. The SQL is built once with sentinel arguments, and each
+    run swaps the real values into the parameters and turns the rows into model instances the
+    way `ModelIterable` does (converters, select_related, annotations).
+
+    `kinds` gives the type of each argument of `build` (int ids, str codes); each sentinel must
+    land exactly once among the parameters, unchanged.
     """
 
-    SENTINEL = -739_104_227  # an id no row has, to find the id's place among the parameters
-
-    def __init__(self, build: Callable[[int], QuerySet]) -> None:
+    def __init__(self, build: Callable[..., QuerySet], kinds: tuple[type, ...] = (int,)) -> None:
         self._build = build
+        # Values no row has, to find each argument's place among the parameters.
+        self._sentinels = [
+            -739_104_227 - index if kind is int else f"\x1fsentinel-{index}\x1f"
+            for index, kind in enumerate(kinds)
+        ]
         self._local = threading.local()
 
     def _prepared(self, using: str):
         cache = self._local.__dict__.setdefault("by_alias", {})
         if using not in cache:
-            queryset = self._build(self.SENTINEL)
-            compiler = queryset.query.get_compiler(using=using)
+            compiler = self._build(*self._sentinels).query.get_compiler(using=using)
             sql, params = compiler.as_sql()
-            if list(params).count(self.SENTINEL) != 1:
-                raise RuntimeError("the id must appear once among the query's parameters")
-            cache[using] = (queryset, compiler, sql, list(params))
+            params = list(params)
+            places = [params.index(sentinel) for sentinel in self._sentinels]
+            if any(params.count(sentinel) != 1 for sentinel in self._sentinels):
+                raise RuntimeError("each argument must appear once among the query's parameters")
+            cache[using] = (compiler, sql, params, places)
         return cache[using]
 
-    def run(self, object_id: int, using: str = DEFAULT_DB_ALIAS) -> list:
-        queryset, compiler, sql, params = self._prepared(using)
-        params = [object_id if p == self.SENTINEL else p for p in params]
+    def run(self, *values, using: str = DEFAULT_DB_ALIAS) -> list:
+        compiler, sql, params, places = self._prepared(using)
+        params = list(params)
+        for place, value in zip(places, values, strict=True):
+            params[place] = value
         with connections[using].cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()

@@ -15,7 +15,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from retour.commerce.models import Fulfillment, FulfillmentLine, Order, OrderLine
+from retour.commerce.models import Fulfillment, FulfillmentLine, Order, OrderLine, Payment
 from retour.core.prepared import PreparedQuery
 from retour.returns.choices import SETTLED_STATUSES, VOID_STATUSES, ClaimStatus, LineStatus
 from retour.returns.models import ClaimLine, Return, ReturnEvent, ReturnLine
@@ -88,17 +88,31 @@ def return_detail_queryset(store_ids) -> QuerySet[Return]:
     )
 
 
+# The order read is the API's hottest path: its four queries are compiled once per process.
+_ORDER_BY_NUMBER = PreparedQuery(
+    lambda store_id, number: Order.objects.filter(store_id=store_id, number=number)[:1], (int, str)
+)
 _LINES_WITH_QUANTITIES = PreparedQuery(order_lines_with_quantities)
+_PAYMENTS = PreparedQuery(lambda order_id: Payment.objects.filter(order_id=order_id).order_by("id"))
+_SHIPPED_LINES = PreparedQuery(
+    lambda order_id: (
+        FulfillmentLine.objects.filter(fulfillment__order_id=order_id)
+        .select_related("fulfillment")
+        .order_by("fulfillment_id", "id")
+    )
+)
 
 
-def order_detail(*, store_ids, number: str) -> Order | None:
+def order_detail(*, store_id: int, number: str) -> Order | None:
     """An order with its payments, shipments and lines annotated with what can still be
-    returned: five queries whatever the order's size."""
-    order = Order.objects.filter(store_id__in=store_ids, number=number).first()
-    if order is not None:
-        order.annotated_lines = _LINES_WITH_QUANTITIES.run(order.pk)
-        order.listed_payments = list(order.payments.all())
-        order.listed_fulfillments = _fulfillments_with_lines(order.pk)
+    returned: four queries whatever the order's size."""
+    found = _ORDER_BY_NUMBER.run(store_id, number)
+    if not found:
+        return None
+    order = found[0]
+    order.annotated_lines = _LINES_WITH_QUANTITIES.run(order.pk)
+    order.listed_payments = _PAYMENTS.run(order.pk)
+    order.listed_fulfillments = _fulfillments_with_lines(order.pk)
     return order
 
 
@@ -106,12 +120,7 @@ def _fulfillments_with_lines(order_id: int) -> list[Fulfillment]:
     """The order's shipments with their lines (`shipped_lines`): one query, where a prefetch
     takes two."""
     fulfillments: dict[int, Fulfillment] = {}
-    shipped = (
-        FulfillmentLine.objects.filter(fulfillment__order_id=order_id)
-        .select_related("fulfillment")
-        .order_by("fulfillment_id", "id")
-    )
-    for item in shipped:
+    for item in _SHIPPED_LINES.run(order_id):
         fulfillment = fulfillments.setdefault(item.fulfillment_id, item.fulfillment)
         fulfillment.__dict__.setdefault("shipped_lines", []).append(item)
     return list(fulfillments.values())

@@ -16,7 +16,7 @@ ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: Error
 @router.get("/{store}/orders/{number}", response={200: OrderOut, **ERRORS}, summary="Read an order")
 def read_order(request: HttpRequest, store: str, number: str):
     store_id = request.auth.store_id(store, Scope.ORDERS_READ)
-    order = order_detail(store_ids=[store_id], number=number)
+    order = order_detail(store_id=store_id, number=number)
     if order is None:
         raise NotFound("Not found.")
     return order
@@ -35,6 +35,6 @@ def upsert(request: HttpRequest, store: str, external_id: str, payload: OrderIn)
         data=payload,
         actor=request.auth.actor,
     )
-    order = order_detail(store_ids=[store_id], number=result.order.number)
+    order = order_detail(store_id=store_id, number=result.order.number)
     status = 201 if result.created else 200
     return Status(status, {"created": result.created, "changed": result.changed, "order": order})
