@@ -143,20 +143,12 @@ class ReturnOut(ReturnSummaryOut):
     carrier: str
     tracking_number: str
     allowed_transitions: list[str]
-    lines: list[ReturnLineOut]
-    events: list[ReturnEventOut]
+    lines: list[ReturnLineOut] = Field(..., alias="listed_lines")
+    events: list[ReturnEventOut] = Field(..., alias="listed_events")
 
     @staticmethod
     def resolve_allowed_transitions(obj) -> list[str]:
         return sorted(allowed_transitions(obj.status))
-
-    @staticmethod
-    def resolve_lines(obj) -> list:
-        return list(obj.lines.all())
-
-    @staticmethod
-    def resolve_events(obj) -> list:
-        return list(obj.events.all())
 
 
 class ReturnPage(Schema):

@@ -5,7 +5,6 @@ from django.db.models import (
     F,
     IntegerField,
     OuterRef,
-    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -77,15 +76,40 @@ def returns_for_stores(store_ids) -> QuerySet[Return]:
     return Return.objects.filter(store_id__in=store_ids).select_related("store", "order")
 
 
-def return_detail_queryset(store_ids) -> QuerySet[Return]:
-    """Everything a return's page or API answer shows, in a fixed number of queries."""
-    return returns_for_stores(store_ids).prefetch_related(
-        Prefetch(
-            "lines",
-            queryset=ReturnLine.objects.select_related("order_line", "reason").order_by("id"),
-        ),
-        Prefetch("events", queryset=ReturnEvent.objects.order_by("created_at", "id")),
+_RETURN_BY_RMA = PreparedQuery(
+    lambda store_id, rma: Return.objects.filter(store_id=store_id, rma=rma).select_related("order")[
+        :1
+    ],
+    (int, str),
+)
+_RETURN_LINES = PreparedQuery(
+    lambda return_id: (
+        ReturnLine.objects.filter(return_request_id=return_id)
+        .select_related("order_line", "reason")
+        .order_by("id")
     )
+)
+_RETURN_EVENTS = PreparedQuery(
+    lambda return_id: ReturnEvent.objects.filter(return_request_id=return_id).order_by(
+        "created_at", "id"
+    )
+)
+
+
+def find_return(*, store_id: int, rma: str) -> Return | None:
+    """A store's return by its RMA number (with its order), or None: one query."""
+    found = _RETURN_BY_RMA.run(store_id, rma.strip().upper())
+    return found[0] if found else None
+
+
+def return_detail(*, store_id: int, rma: str) -> Return | None:
+    """Everything a return's page or API answer shows (`listed_lines` with their order line
+    and reason, `listed_events`): three queries whatever the return's size."""
+    return_request = find_return(store_id=store_id, rma=rma)
+    if return_request is not None:
+        return_request.listed_lines = _RETURN_LINES.run(return_request.pk)
+        return_request.listed_events = _RETURN_EVENTS.run(return_request.pk)
+    return return_request
 
 
 # The order read is the API's hottest path: its four queries are compiled once per process.

@@ -18,7 +18,7 @@ from retour.commerce.models import Order
 from retour.core.errors import NotFound
 from retour.returns import services
 from retour.returns.models import Return
-from retour.returns.selectors import return_detail_queryset, returns_for_stores
+from retour.returns.selectors import find_return, return_detail, returns_for_stores
 
 router = Router(tags=["returns"])
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
@@ -26,14 +26,21 @@ MAX_PAGE = 200
 
 
 def _return(store_id: int, rma: str) -> Return:
-    return_request = return_detail_queryset([store_id]).filter(rma=rma.upper()).first()
+    return_request = find_return(store_id=store_id, rma=rma)
     if return_request is None:
         raise NotFound("Not found.")
     return return_request
 
 
 def _detail(return_request: Return) -> Return:
-    return _return(return_request.store_id, return_request.rma)
+    return _detail_or_404(return_request.store_id, return_request.rma)
+
+
+def _detail_or_404(store_id: int, rma: str) -> Return:
+    return_request = return_detail(store_id=store_id, rma=rma)
+    if return_request is None:
+        raise NotFound("Not found.")
+    return return_request
 
 
 @router.post("/{store}/returns", response={201: ReturnOut, **ERRORS}, summary="Open a return")
@@ -89,7 +96,7 @@ def list_returns(request: HttpRequest, store: str, filters: Query[ReturnFilters]
 
 @router.get("/{store}/returns/{rma}", response={200: ReturnOut, **ERRORS}, summary="Read a return")
 def read_return(request: HttpRequest, store: str, rma: str):
-    return _return(request.auth.store_id(store, Scope.RETURNS_READ), rma)
+    return _detail_or_404(request.auth.store_id(store, Scope.RETURNS_READ), rma)
 
 
 def _action(path: str, scope: str, summary: str):
