@@ -17,7 +17,7 @@ from django.db.models.functions import Coalesce
 from retour.commerce.models import Fulfillment, FulfillmentLine, Order, OrderLine, Payment
 from retour.core.prepared import PreparedQuery
 from retour.returns.choices import SETTLED_STATUSES, VOID_STATUSES, ClaimStatus, LineStatus
-from retour.returns.models import ClaimLine, Return, ReturnEvent, ReturnLine
+from retour.returns.models import ClaimLine, Return, ReturnEvent, ReturnLine, ReturnReason
 
 
 def _sum_subquery(queryset: QuerySet, expression) -> Coalesce:
@@ -112,6 +112,20 @@ def return_detail(*, store_id: int, rma: str) -> Return | None:
     return return_request
 
 
+_ACTIVE_REASONS = PreparedQuery(
+    lambda store_id: (
+        ReturnReason.objects.filter(store_id=store_id, active=True)
+        .select_related("parent")
+        .order_by("position", "id")
+    )
+)
+
+
+def active_reasons(store_id: int) -> list[ReturnReason]:
+    """The store's reason catalogue (with each sub-reason's parent), in display order."""
+    return _ACTIVE_REASONS.run(store_id)
+
+
 # The order read is the API's hottest path: its four queries are compiled once per process.
 _ORDER_BY_NUMBER = PreparedQuery(
     lambda store_id, number: Order.objects.filter(store_id=store_id, number=number)[:1], (int, str)
@@ -127,13 +141,18 @@ _SHIPPED_LINES = PreparedQuery(
 )
 
 
+def find_order(*, store_id: int, number: str) -> Order | None:
+    """A store's order by its number, or None: one query."""
+    found = _ORDER_BY_NUMBER.run(store_id, number.strip())
+    return found[0] if found else None
+
+
 def order_detail(*, store_id: int, number: str) -> Order | None:
     """An order with its payments, shipments and lines annotated with what can still be
     returned: four queries whatever the order's size."""
-    found = _ORDER_BY_NUMBER.run(store_id, number)
-    if not found:
+    order = find_order(store_id=store_id, number=number)
+    if order is None:
         return None
-    order = found[0]
     order.annotated_lines = _LINES_WITH_QUANTITIES.run(order.pk)
     order.listed_payments = _PAYMENTS.run(order.pk)
     order.listed_fulfillments = _fulfillments_with_lines(order.pk)

@@ -3,10 +3,10 @@ from ninja import Router, Status
 
 from retour.accounts.scopes import Scope
 from retour.api.schemas import ClaimDecisionIn, ClaimIn, ClaimOut, ErrorOut
-from retour.commerce.models import Order
 from retour.core.errors import NotFound
 from retour.returns import services
 from retour.returns.models import Claim
+from retour.returns.selectors import find_order
 
 router = Router(tags=["claims"])
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
@@ -27,7 +27,7 @@ def _claim(store_id: int, number: str) -> Claim:
 @router.post("/{store}/claims", response={201: ClaimOut, **ERRORS}, summary="Report a problem")
 def create_claim(request: HttpRequest, store: str, payload: ClaimIn):
     store_id = request.auth.store_id(store, Scope.RETURNS_WRITE)
-    order = Order.objects.filter(store_id=store_id, number=payload.order_number).first()
+    order = find_order(store_id=store_id, number=payload.order_number)
     if order is None:
         raise NotFound("Not found.")
     claim = services.create_claim(

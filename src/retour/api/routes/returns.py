@@ -14,11 +14,10 @@ from retour.api.schemas import (
     ReturnOut,
     ReturnPage,
 )
-from retour.commerce.models import Order
 from retour.core.errors import NotFound
 from retour.returns import services
 from retour.returns.models import Return
-from retour.returns.selectors import find_return, return_detail, returns_for_stores
+from retour.returns.selectors import find_order, find_return, return_detail, returns_for_stores
 
 router = Router(tags=["returns"])
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
@@ -46,7 +45,7 @@ def _detail_or_404(store_id: int, rma: str) -> Return:
 @router.post("/{store}/returns", response={201: ReturnOut, **ERRORS}, summary="Open a return")
 def create_return(request: HttpRequest, store: str, payload: ReturnIn):
     store_id = request.auth.store_id(store, Scope.RETURNS_WRITE)
-    order = Order.objects.filter(store_id=store_id, number=payload.order_number).first()
+    order = find_order(store_id=store_id, number=payload.order_number)
     if order is None:
         raise NotFound("Not found.")
     return_request = services.create_return(
