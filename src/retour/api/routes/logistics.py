@@ -1,0 +1,200 @@
+"""Labels, tracking webhooks, pickups and documents (issue 5); the rules live in
+`retour.logistics.services`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Router, Schema
+
+from retour.accounts.scopes import Scope
+from retour.api.schemas import ErrorOut
+from retour.commerce.models import Warehouse
+from retour.core.errors import NotFound
+from retour.logistics import services
+from retour.logistics.documents import (
+    render_packing_slip_pdf,
+    render_pickup_manifest_pdf,
+)
+from retour.logistics.models import Shipment
+from retour.returns.models import Return
+
+router = Router(tags=["logistics"])
+ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 502: ErrorOut}
+
+
+class ShipmentOut(Schema):
+    id: int
+    status: str
+    carrier: str
+    carrier_name: str
+    service: str
+    tracking_number: str
+    tracking_url: str
+    tracking_status: str
+    rate: Decimal
+    currency: str
+    warehouse: str | None
+    last_error: str
+    created_at: dt.datetime
+
+    @staticmethod
+    def resolve_carrier(obj: Shipment) -> str:
+        return obj.account.kind
+
+    @staticmethod
+    def resolve_warehouse(obj: Shipment) -> str | None:
+        return obj.warehouse.code if obj.warehouse else None
+
+
+class PickupIn(Schema):
+    date: dt.date
+    phone: str = ""
+
+
+class PickupOut(Schema):
+    id: int
+    date: dt.date
+    status: str
+    confirmation: str
+
+
+class WebhookOut(Schema):
+    received: int
+
+
+def _return(request: HttpRequest, store: str, rma: str, scope: str) -> Return:
+    store_id = request.auth.store_id(store, scope)
+    found = (
+        Return.objects.filter(store_id=store_id, rma=rma.upper())
+        .select_related("store", "order", "customer")
+        .first()
+    )
+    if found is None:
+        raise NotFound("Not found.")
+    return found
+
+
+def _label(return_request: Return) -> Shipment:
+    shipment = services.live_shipment(return_request)
+    if shipment is None or shipment.status != "created":
+        raise services.NoLabel("This return has no label.")
+    return shipment
+
+
+def _file(content: bytes, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(bytes(content), content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@router.post(
+    "/stores/{store}/returns/{rma}/label/issue",
+    response={201: ShipmentOut, **ERRORS},
+    summary="Make the return's label with the store's routed carrier",
+)
+def issue_label(request: HttpRequest, store: str, rma: str):
+    return_request = _return(request, store, rma, Scope.RETURNS_LOGISTICS)
+    shipment = services.issue_label(return_request=return_request, actor=request.auth.actor)
+    return 201, Shipment.objects.select_related("account", "warehouse").get(pk=shipment.pk)
+
+
+@router.get(
+    "/stores/{store}/returns/{rma}/shipment",
+    response={200: ShipmentOut, **ERRORS},
+    summary="The return's current label and tracking",
+)
+def read_shipment(request: HttpRequest, store: str, rma: str):
+    return _label(_return(request, store, rma, Scope.RETURNS_READ))
+
+
+@router.post(
+    "/stores/{store}/returns/{rma}/label/void",
+    response={200: ShipmentOut, **ERRORS},
+    summary="Void the return's label at the carrier",
+)
+def void_label(request: HttpRequest, store: str, rma: str):
+    return_request = _return(request, store, rma, Scope.RETURNS_LOGISTICS)
+    shipment = services.void_label(return_request=return_request, actor=request.auth.actor)
+    return Shipment.objects.select_related("account", "warehouse").get(pk=shipment.pk)
+
+
+@router.get(
+    "/stores/{store}/returns/{rma}/label.pdf",
+    response={200: bytes, **ERRORS},
+    summary="The label as PDF",
+)
+def label_pdf(request: HttpRequest, store: str, rma: str):
+    return_request = _return(request, store, rma, Scope.RETURNS_READ)
+    return _file(_label(return_request).label_pdf, "application/pdf", f"{return_request.rma}.pdf")
+
+
+@router.get(
+    "/stores/{store}/returns/{rma}/label.zpl",
+    response={200: bytes, **ERRORS},
+    summary="The label as ZPL, for thermal printers",
+)
+def label_zpl(request: HttpRequest, store: str, rma: str):
+    return_request = _return(request, store, rma, Scope.RETURNS_READ)
+    shipment = _label(return_request)
+    if not shipment.label_zpl:
+        raise NotFound("This carrier gave no ZPL label.")
+    return _file(shipment.label_zpl, "application/zpl", f"{return_request.rma}.zpl")
+
+
+@router.get(
+    "/stores/{store}/returns/{rma}/packing-slip.pdf",
+    response={200: bytes, **ERRORS},
+    summary="The A4 packing slip to put in the box",
+)
+def packing_slip_pdf(request: HttpRequest, store: str, rma: str):
+    return_request = _return(request, store, rma, Scope.RETURNS_READ)
+    content = render_packing_slip_pdf(
+        services.packing_slip(return_request), return_request.locale[:2] or None
+    )
+    return _file(content, "application/pdf", f"{return_request.rma}-packing-slip.pdf")
+
+
+@router.post(
+    "/stores/{store}/returns/{rma}/pickup",
+    response={201: PickupOut, **ERRORS},
+    summary="Book a carrier pickup at the shopper's address",
+)
+def book_pickup(request: HttpRequest, store: str, rma: str, payload: PickupIn):
+    return_request = _return(request, store, rma, Scope.RETURNS_LOGISTICS)
+    booking = services.book_pickup(
+        return_request=return_request,
+        date=payload.date,
+        phone=payload.phone,
+        actor=request.auth.actor,
+    )
+    return 201, booking
+
+
+@router.get(
+    "/stores/{store}/warehouses/{code}/pickups/{date}/manifest.pdf",
+    response={200: bytes, **ERRORS},
+    summary="The day's pickup manifest of a warehouse, for the driver to sign",
+)
+def pickup_manifest(request: HttpRequest, store: str, code: str, date: dt.date):
+    store_id = request.auth.store_id(store, Scope.RETURNS_LOGISTICS)
+    warehouse = Warehouse.objects.filter(store_id=store_id, code=code).first()
+    if warehouse is None:
+        raise NotFound("Not found.")
+    data = services.pickup_manifest(warehouse=warehouse, date=date)
+    return _file(render_pickup_manifest_pdf(data), "application/pdf", f"manifest-{date}.pdf")
+
+
+@router.post(
+    "/webhooks/carriers/{kind}/{account_id}",
+    auth=None,
+    response={200: WebhookOut, 401: ErrorOut, 422: ErrorOut},
+    summary="A carrier's tracking webhook (authenticated by the carrier's signature)",
+)
+def carrier_webhook(request: HttpRequest, kind: str, account_id: int):
+    received = services.receive_webhook(
+        kind=kind, account_id=account_id, body=request.body, headers=request.headers
+    )
+    return {"received": received}
