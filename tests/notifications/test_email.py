@@ -15,6 +15,7 @@ from retour.notifications.emails import EMAIL_EVENTS, LANGUAGES, default_templat
 from retour.notifications.models import Delivery
 from retour.notifications.reminders import remind_expiring_returns, request_feedback
 from retour.returns import services as returns
+from retour.returns.links import tracking_path
 from retour.returns.models import Return
 from tests.factories import SYSTEM
 from tests.notifications.helpers import drain, open_return
@@ -100,7 +101,7 @@ def test_the_label_email_links_to_the_label_and_has_both_parts(order_a, smtp, se
 
     label = next(m for m in smtp.messages if "label" in m["Subject"])
     text, html = smtp.parts(label)
-    page = f"https://returns.example.com/returns/{order_a.store.slug}/{return_request.rma}/"
+    page = "https://returns.example.com" + tracking_path(order_a.store.slug, return_request.rma)
     assert f"{page}label/" in text
     assert f'href="{page}label/"' in html
     assert "Colissimo" in text

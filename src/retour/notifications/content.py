@@ -14,6 +14,7 @@ from django.utils import timezone
 from retour.commerce.models import Customer, Store
 from retour.events.models import OutboxEvent
 from retour.notifications.emails import pick_language
+from retour.returns.links import tracking_path
 from retour.returns.models import Return
 
 
@@ -66,8 +67,9 @@ def shopper_for(event: OutboxEvent, store: Store) -> Shopper | None:
 
 
 def return_url(store: Store, rma: str) -> str:
-    """The shopper's page of a return in the portal."""
-    return f"{settings.PUBLIC_URL}/returns/{store.slug}/{rma}/"
+    """The shopper's tracking page of a return in the portal, by its signed link (no account);
+    `label/` and `feedback/` appended open those parts of it."""
+    return f"{settings.PUBLIC_URL}{tracking_path(store.slug, rma)}"
 
 
 def store_context(store: Store) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from retour.portal import views
+from retour.portal import journey, tracking, views
 
 app_name = "portal"
 
@@ -8,4 +8,22 @@ urlpatterns = [
     path("<slug:slug>/policy", views.policy_page, name="policy"),
     path("<slug:slug>/policy/snippet.json", views.policy_snippet_json, name="policy-snippet-json"),
     path("<slug:slug>/policy/snippet.html", views.policy_snippet_html, name="policy-snippet-html"),
+    path("<slug:slug>/", journey.lookup, name="lookup"),
+    path("<slug:slug>/items", journey.items, name="items"),
+    path("<slug:slug>/reasons", journey.reasons, name="reasons"),
+    path("<slug:slug>/resolution", journey.resolution, name="resolution"),
+    path("<slug:slug>/method", journey.method, name="method"),
+    path("<slug:slug>/review", journey.review, name="review"),
+    path("<slug:slug>/confirmation/<str:rma>", tracking.confirmation, name="confirmation"),
+    path("<slug:slug>/claim", tracking.claim, name="claim"),
+    path("<slug:slug>/claim/<str:number>", tracking.claim_done, name="claim-done"),
+    path("<slug:slug>/track/<str:rma>/", tracking.track, name="track"),
+    path("<slug:slug>/track/<str:rma>/feedback/", tracking.feedback, name="feedback"),
+    path("<slug:slug>/track/<str:rma>/label/", tracking.label, name="label"),
+    path("<slug:slug>/track/<str:rma>/<str:token>/", tracking.signed_link, name="signed-link"),
+    path(
+        "<slug:slug>/track/<str:rma>/<str:token>/<path:rest>",
+        tracking.signed_link,
+        name="signed-link-rest",
+    ),
 ]

@@ -1,0 +1,734 @@
+"""The shopper's return, one step per page (POST → redirect → GET), working without JavaScript.
+
+look-up → items → reasons (+ photos) → resolution → method → review → confirmation → tracking.
+
+Every step reads the order again and asks the policy engine (`returns.eligibility`) what it
+allows; what the session holds is only the shopper's answers, re-validated at each step, and
+`returns.services.create_return` decides everything once more on submission.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from retour.commerce.models import Order, OrderLine, Variant
+from retour.commerce.selectors import find_order_for_shopper
+from retour.core.errors import DomainError
+from retour.policy.messages import CONDITION_TEXTS, render
+from retour.policy.rules import METHOD_LABELS, RESOLUTION_LABELS
+from retour.portal import selectors, services, state, throttle
+from retour.portal.pages import Page, portal_view, show
+from retour.portal.photos import MAX_PER_LINE, PhotoError, StoredPhoto, check_and_store
+from retour.refunds.calculation import Breakdown
+from retour.refunds.estimates import EstimatedLine, estimate_refund
+from retour.refunds.models import RefundSettings
+from retour.returns import eligibility
+from retour.returns.choices import Resolution, ReturnMethod
+from retour.returns.models import ReturnReason
+from retour.returns.services import NotEligible
+
+STEP_ORDER = ["items", "reasons", "resolution", "method", "review"]
+
+
+def _limits() -> tuple[throttle.Limit, throttle.Limit]:
+    conf = getattr(settings, "RETOUR_PORTAL", {})
+    per_ip = throttle.Limit(
+        "lookup-ip",
+        conf.get("LOOKUPS_PER_IP", 30),
+        timedelta(seconds=conf.get("LOOKUP_IP_WINDOW", 600)),
+    )
+    per_order = throttle.Limit(
+        "lookup-order",
+        conf.get("FAILURES_PER_ORDER", 5),
+        timedelta(seconds=conf.get("ORDER_WINDOW", 900)),
+    )
+    return per_ip, per_order
+
+
+def _url(page: Page, name: str, **kwargs: Any) -> str:
+    return reverse(f"portal:{name}", kwargs={"slug": page.store.slug, **kwargs})
+
+
+def _redirect(page: Page, name: str, **kwargs: Any) -> HttpResponseRedirect:
+    return HttpResponseRedirect(_url(page, name, **kwargs))
+
+
+# --- Loading an order with its decision -------------------------------------------------------
+
+
+@dataclass
+class Loaded:
+    order: Order
+    lines: list[OrderLine]
+    evaluation: eligibility.Evaluation
+    display: dict[int, dict[str, Any]]
+
+    def decision(self, line_id: int):
+        return self.evaluation.decision.line(line_id)
+
+
+def _load(order_id: int, choice=None) -> Loaded:
+    """The order, its lines and the engine's decision: three queries whatever the size."""
+    order = eligibility.order_with_facts(order_id)
+    lines = eligibility.lines_with_facts(order_id)
+    display = selectors.line_display(order_id)
+    for line in lines:  # the estimate reads each line's tax; the engine's query left it out
+        line.tax = display[line.pk]["tax"]
+    evaluation = eligibility.evaluate_loaded(order, lines, choice=choice)
+    return Loaded(order, lines, evaluation, display)
+
+
+def _choice(draft: dict[str, Any], reasons: dict[str, ReturnReason], *, upto: str):
+    """The shopper's answers so far, in the engine's terms."""
+    resolution = draft.get("resolution", "") if upto in ("method", "review") else ""
+    method = draft.get("method", "") if upto == "review" else ""
+    lines = [
+        eligibility.RequestedLine(
+            order_line_id=int(line_id),
+            quantity=answer["qty"],
+            reason=reasons.get(answer.get("reason", "")) if upto != "reasons" else None,
+        )
+        for line_id, answer in draft.get("lines", {}).items()
+    ]
+    return eligibility.make_choice(method=method, resolution=resolution, lines=lines)
+
+
+def _needs(draft: dict[str, Any], step: str) -> str | None:
+    """The first earlier step the shopper has not completed, if any."""
+    lines = draft.get("lines", {})
+    missing = []
+    if not lines:
+        missing.append("items")
+    if any(not answer.get("reason") for answer in lines.values()):
+        missing.append("reasons")
+    if not draft.get("resolution"):
+        missing.append("resolution")
+    if not draft.get("method"):
+        missing.append("method")
+    for earlier in STEP_ORDER[: STEP_ORDER.index(step)]:
+        if earlier in missing:
+            return earlier
+    return None
+
+
+def _session(request: HttpRequest, page: Page) -> dict[str, Any] | None:
+    draft = state.current(request, page.store)
+    return draft if draft.get("order") else None
+
+
+def _line_view(page: Page, loaded: Loaded, line: OrderLine) -> dict[str, Any]:
+    shown = loaded.display[line.pk]
+    options = shown["options"] or shown["variant__options"] or {}
+    decision = loaded.decision(line.pk)
+    return {
+        "id": line.pk,
+        "title": line.title,
+        "options": ", ".join(f"{key}: {value}" for key, value in options.items()),
+        "image_url": shown["variant__product__image_url"] or "",
+        "quantity": line.quantity,
+        "unit_price": page.money(line.unit_price, loaded.order.currency),
+        "already": line.returned_qty + line.claimed_qty,
+        "returnable": decision.returnable_qty if decision.eligible else 0,
+        "eligible": decision.eligible,
+        "messages": [render(message, page.language) for message in decision.messages],
+        "problems": [render(message, page.language) for message in decision.problems],
+        "deadline": page.date(decision.deadline),
+        "requires_photos": decision.requires_photos,
+        "requires_comment": decision.requires_comment,
+    }
+
+
+# --- Look-up ----------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@portal_view
+def lookup(request: HttpRequest, page: Page) -> HttpResponse:
+    """Order number + e-mail or postcode. Same answer for a wrong number and a wrong contact;
+    attempts limited per IP and per order number."""
+    context: dict[str, Any] = {"number": "", "contact": ""}
+    if request.method == "GET":
+        return show(request, page, "portal/journey/lookup.html", context)
+    number = request.POST.get("number", "").strip()[:64]
+    contact = request.POST.get("contact", "").strip()[:254]
+    context.update(number=number, contact=contact)
+    errors = {}
+    if not number:
+        errors["number"] = _("Enter your order number.")
+    if not contact:
+        errors["contact"] = _("Enter the e-mail address or the postcode of the order.")
+    if errors:
+        return show(
+            request, page, "portal/journey/lookup.html", {**context, "errors": errors}, status=422
+        )
+    per_ip, per_order = _limits()
+    ip = request.META.get("REMOTE_ADDR", "")
+    order_key = f"{page.store.pk}:{number.lstrip('#').upper()}"
+    wait = throttle.blocked([(per_ip, ip), (per_order, order_key)])
+    if wait is not None:
+        minutes = max(1, -(-int(wait.total_seconds()) // 60))
+        message = _("Too many attempts. For your security, try again in %(minutes)d minutes.") % {
+            "minutes": minutes
+        }
+        response = show(
+            request,
+            page,
+            "portal/journey/lookup.html",
+            {**context, "errors": {"__all__": message}},
+            status=429,
+        )
+        response["Retry-After"] = str(int(wait.total_seconds()) + 1)
+        return response
+    by_email = "@" in contact
+    order = find_order_for_shopper(
+        store_id=page.store.pk,
+        number=number,
+        email=contact if by_email else "",
+        postcode="" if by_email else contact,
+    )
+    throttle.record(per_ip, ip)
+    if order is None:
+        throttle.record(per_order, order_key)
+        message = _(
+            "We could not find an order with these details. Check the order number and the "
+            "e-mail address or postcode you used when ordering."
+        )
+        return show(
+            request,
+            page,
+            "portal/journey/lookup.html",
+            {**context, "errors": {"__all__": message}},
+            status=422,
+        )
+    state.begin(request, page.store, order, order.email)
+    return _redirect(page, "items")
+
+
+# --- Items ------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@portal_view
+def items(request: HttpRequest, page: Page) -> HttpResponse:
+    draft = _session(request, page)
+    if draft is None:
+        return _redirect(page, "lookup")
+    loaded = _load(draft["order"])
+    lines = [_line_view(page, loaded, line) for line in loaded.lines]
+    chosen = {int(k): v["qty"] for k, v in draft.get("lines", {}).items()}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        picked: dict[int, int] = {}
+        for line in lines:
+            raw = request.POST.get(f"qty-{line['id']}", "0")
+            try:
+                quantity = int(raw)
+            except ValueError:
+                quantity = -1
+            if quantity == 0:
+                continue
+            if not line["eligible"] or not 0 < quantity <= line["returnable"]:
+                errors[f"qty-{line['id']}"] = _("Choose between 0 and %(count)d.") % {
+                    "count": line["returnable"]
+                }
+            else:
+                picked[line["id"]] = quantity
+        if not picked and not errors:
+            errors["__all__"] = _("Choose at least one item to return.")
+        if not errors:
+            old = draft.get("lines", {})
+            draft["lines"] = {
+                str(line_id): {**old.get(str(line_id), {}), "qty": quantity}
+                for line_id, quantity in picked.items()
+            }
+            state.save(request, page.store, draft)
+            return _redirect(page, "reasons")
+        chosen = picked
+    for line in lines:
+        line["chosen"] = chosen.get(line["id"], 0)
+        line["choices"] = range(line["returnable"] + 1)
+        line["error"] = errors.get(f"qty-{line['id']}", "")
+    context = {
+        "order": loaded.order,
+        "lines": lines,
+        "errors": errors,
+        "returns": [
+            {"rma": r.rma, "status": r.get_status_display(), "url": _url(page, "track", rma=r.rma)}
+            for r in selectors.returns_of_order(loaded.order.pk)
+        ],
+    }
+    return show(
+        request,
+        page,
+        "portal/journey/items.html",
+        context,
+        step="items",
+        status=422 if errors else 200,
+    )
+
+
+# --- Reasons and photos -----------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@portal_view
+def reasons(request: HttpRequest, page: Page) -> HttpResponse:
+    draft = _session(request, page)
+    if draft is None:
+        return _redirect(page, "lookup")
+    if (missing := _needs(draft, "reasons")) is not None:
+        return _redirect(page, missing)
+    catalogue = selectors.reason_catalogue(page.store.pk)
+    by_code = {r.code: r for parent in catalogue for r in [parent, *parent.listed_children]}
+    for reason in by_code.values():
+        if reason.parent_id:
+            reason.parent = next(p for p in catalogue if p.pk == reason.parent_id)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        answers = draft["lines"]
+        for line_id, answer in answers.items():
+            code = request.POST.get(f"reason-{line_id}", "")
+            reason = by_code.get(code)
+            selectable = reason is not None and not getattr(reason, "listed_children", [])
+            answer["reason"] = code if selectable else ""
+            answer["comment"] = request.POST.get(f"comment-{line_id}", "").strip()[:2000]
+            if not selectable:
+                errors[f"reason-{line_id}"] = _("Choose a reason.")
+            uploads = request.FILES.getlist(f"photos-{line_id}")
+            kept = answer.get("photos", [])
+            if uploads and len(kept) + len(uploads) > MAX_PER_LINE:
+                errors[f"photos-{line_id}"] = _("At most %(count)d photos per item.") % {
+                    "count": MAX_PER_LINE
+                }
+            elif uploads:
+                try:
+                    stored = check_and_store(uploads, store_slug=page.store.slug)
+                except PhotoError as error:
+                    errors[f"photos-{line_id}"] = str(error)
+                else:
+                    answer["photos"] = kept + [[p.name, p.width, p.height] for p in stored]
+        # What the chosen reasons require (the catalogue and the store's rules).
+        loaded = _load(draft["order"], _choice(draft, by_code, upto="resolution"))
+        for line_id, answer in answers.items():
+            if not answer.get("reason"):
+                continue
+            decision = loaded.decision(int(line_id))
+            if decision.requires_comment and not answer["comment"]:
+                errors[f"comment-{line_id}"] = _("Tell us more about this reason.")
+            if decision.requires_photos and not answer.get("photos"):
+                errors.setdefault(f"photos-{line_id}", _("Add at least one photo of the item."))
+        state.save(request, page.store, draft)
+        if not errors:
+            return _redirect(page, "resolution")
+    else:
+        loaded = _load(draft["order"], _choice(draft, by_code, upto="resolution"))
+    lines = []
+    for line in loaded.lines:
+        answer = draft["lines"].get(str(line.pk))
+        if answer is None:
+            continue
+        view = _line_view(page, loaded, line)
+        view.update(
+            qty=answer["qty"],
+            reason=answer.get("reason", ""),
+            comment=answer.get("comment", ""),
+            photo_count=len(answer.get("photos", [])),
+            reason_error=errors.get(f"reason-{line.pk}", ""),
+            comment_error=errors.get(f"comment-{line.pk}", ""),
+            photos_error=errors.get(f"photos-{line.pk}", ""),
+        )
+        lines.append(view)
+    context = {
+        "lines": lines,
+        "catalogue": catalogue,
+        "errors": errors,
+        "max_photos": MAX_PER_LINE,
+    }
+    return show(
+        request,
+        page,
+        "portal/journey/reasons.html",
+        context,
+        step="reasons",
+        status=422 if errors else 200,
+    )
+
+
+# --- Resolution -------------------------------------------------------------------------------
+
+
+def _estimate(loaded: Loaded, draft: dict[str, Any], reasons, resolution: str, settings_):
+    lines = []
+    for line_id, answer in draft["lines"].items():
+        reason = reasons.get(answer.get("reason", ""))
+        lines.append(
+            EstimatedLine(
+                order_line_id=int(line_id),
+                quantity=answer["qty"],
+                merchant_fault=bool(reason and reason.merchant_fault),
+            )
+        )
+    return estimate_refund(
+        order=loaded.order,
+        order_lines=loaded.lines,
+        lines=lines,
+        resolution=resolution,
+        settings=settings_,
+    )
+
+
+def _allowed(loaded: Loaded, draft: dict[str, Any], attribute: str) -> list[str]:
+    """What every chosen line allows (resolutions or methods), in the policy's order."""
+    allowed: list[str] | None = None
+    for line_id in draft["lines"]:
+        values = list(getattr(loaded.decision(int(line_id)), attribute))
+        allowed = values if allowed is None else [v for v in allowed if v in values]
+    return allowed or []
+
+
+@require_http_methods(["GET", "POST"])
+@portal_view
+def resolution(request: HttpRequest, page: Page) -> HttpResponse:
+    draft = _session(request, page)
+    if draft is None:
+        return _redirect(page, "lookup")
+    if (missing := _needs(draft, "resolution")) is not None:
+        return _redirect(page, missing)
+    reasons = selectors.reasons_by_code(page.store.pk)
+    loaded = _load(draft["order"], _choice(draft, reasons, upto="resolution"))
+    allowed = _allowed(loaded, draft, "resolutions")
+    bonus = min((loaded.decision(int(i)).bonus_percent for i in draft["lines"]), default=Decimal(0))
+    refund_settings = RefundSettings.for_store(page.store.pk)
+    paid = _estimate(loaded, draft, reasons, Resolution.REFUND, refund_settings)
+    paid_by_line = {line.line_id: line.paid for line in paid.lines}
+    product_of = {line.pk: loaded.display[line.pk]["variant__product_id"] for line in loaded.lines}
+    stock = (
+        selectors.in_stock_variants(page.store.pk, product_of.values())
+        if Resolution.EXCHANGE in allowed
+        else {}
+    )
+    own_variant = {line.pk: line.variant_id for line in loaded.lines}
+    exchange_lines = []
+    for line in loaded.lines:
+        answer = draft["lines"].get(str(line.pk))
+        if answer is None:
+            continue
+        options = [
+            {
+                "id": variant.pk,
+                "title": variant.title or variant.sku,
+                "difference": variant.price * answer["qty"] - paid_by_line[line.pk],
+            }
+            for variant in stock.get(product_of[line.pk], [])
+            if variant.pk != own_variant[line.pk]
+        ]
+        for option in options:
+            difference = option["difference"]
+            option["difference_text"] = (
+                _("you pay %(amount)s more") % {"amount": page.money(difference)}
+                if difference > 0
+                else _("%(amount)s refunded") % {"amount": page.money(-difference)}
+                if difference < 0
+                else _("same price")
+            )
+        exchange_lines.append(
+            {
+                "id": line.pk,
+                "title": line.title,
+                "options": options,
+                "chosen": answer.get("variant"),
+            }
+        )
+    if Resolution.EXCHANGE in allowed and any(not line["options"] for line in exchange_lines):
+        allowed = [r for r in allowed if r != Resolution.EXCHANGE]
+    errors: dict[str, str] = {}
+    chosen = draft.get("resolution", "")
+    if request.method == "POST":
+        chosen = request.POST.get("resolution", "")
+        if chosen not in allowed:
+            errors["resolution"] = _("Choose what you would like.")
+        variants: dict[str, int] = {}
+        if chosen == Resolution.EXCHANGE:
+            for line in exchange_lines:
+                raw = request.POST.get(f"variant-{line['id']}", "")
+                valid = {str(option["id"]) for option in line["options"]}
+                if raw not in valid:
+                    errors[f"variant-{line['id']}"] = _("Choose the size or colour you want.")
+                else:
+                    variants[str(line["id"])] = int(raw)
+                    line["chosen"] = int(raw)
+        for line in exchange_lines:
+            line["error"] = errors.get(f"variant-{line['id']}", "")
+        if not errors:
+            draft["resolution"] = chosen
+            for line_id, answer in draft["lines"].items():
+                answer.pop("variant", None)
+                if line_id in variants:
+                    answer["variant"] = variants[line_id]
+            state.save(request, page.store, draft)
+            return _redirect(page, "method")
+    context = {
+        "options": [
+            {"code": code, "label": _(RESOLUTION_LABELS[code]), "checked": code == chosen}
+            for code in allowed
+        ],
+        "bonus": f"{bonus.normalize():f}" if bonus else "",
+        "exchange_lines": exchange_lines,
+        "errors": errors,
+    }
+    return show(
+        request,
+        page,
+        "portal/journey/resolution.html",
+        context,
+        step="resolution",
+        status=422 if errors else 200,
+    )
+
+
+# --- Method -----------------------------------------------------------------------------------
+
+
+def _shops(page: Page) -> list[dict[str, str]]:
+    shops = (page.store.branding or {}).get("shops") or []
+    return [
+        {
+            "id": str(shop.get("id") or index),
+            "name": str(shop.get("name", "")),
+            "address": str(shop.get("address", "")),
+        }
+        for index, shop in enumerate(shops)
+        if isinstance(shop, dict) and shop.get("name")
+    ]
+
+
+@require_http_methods(["GET", "POST"])
+@portal_view
+def method(request: HttpRequest, page: Page) -> HttpResponse:
+    draft = _session(request, page)
+    if draft is None:
+        return _redirect(page, "lookup")
+    if (missing := _needs(draft, "method")) is not None:
+        return _redirect(page, missing)
+    reasons = selectors.reasons_by_code(page.store.pk)
+    loaded = _load(draft["order"], _choice(draft, reasons, upto="method"))
+    allowed = _allowed(loaded, draft, "methods")
+    shops = _shops(page)
+    if not shops:
+        allowed = [m for m in allowed if m != ReturnMethod.IN_STORE]
+    address = loaded.order.shipping_address or {}
+    details = draft.get("details", {})
+    errors: dict[str, str] = {}
+    chosen = draft.get("method", "")
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    if request.method == "POST":
+        chosen = request.POST.get("method", "")
+        details = {}
+        if chosen not in allowed:
+            errors["method"] = _("Choose how to send the items back.")
+        if chosen == ReturnMethod.PICKUP:
+            details["pickup_address"] = request.POST.get("pickup_address", "").strip()[:500]
+            raw_date = request.POST.get("pickup_date", "")
+            details["pickup_date"] = raw_date
+            if not details["pickup_address"]:
+                errors["pickup_address"] = _("Enter the pickup address.")
+            try:
+                day = timezone.datetime.fromisoformat(raw_date).date()
+            except ValueError:
+                day = None
+            if day is None or not tomorrow <= day <= tomorrow + timedelta(days=13):
+                errors["pickup_date"] = _("Choose a date within the next two weeks.")
+        if chosen == ReturnMethod.IN_STORE:
+            shop = request.POST.get("shop", "")
+            details["shop"] = shop
+            if shop not in {s["id"] for s in shops}:
+                errors["shop"] = _("Choose a shop.")
+        if not errors:
+            draft["method"] = chosen
+            draft["details"] = details
+            state.save(request, page.store, draft)
+            return _redirect(page, "review")
+    context = {
+        "options": [
+            {"code": code, "label": _(METHOD_LABELS[code]), "checked": code == chosen}
+            for code in allowed
+        ],
+        "pickup_address": details.get("pickup_address")
+        or ", ".join(
+            str(address.get(key)) for key in ("line1", "postcode", "city") if address.get(key)
+        ),
+        "pickup_date": details.get("pickup_date", ""),
+        "min_date": tomorrow.isoformat(),
+        "max_date": (tomorrow + timedelta(days=13)).isoformat(),
+        "shops": shops,
+        "shop": details.get("shop", ""),
+        "errors": errors,
+    }
+    return show(
+        request,
+        page,
+        "portal/journey/method.html",
+        context,
+        step="method",
+        status=422 if errors else 200,
+    )
+
+
+# --- Review and submission --------------------------------------------------------------------
+
+FEE_LABELS = {
+    "restocking": _("Restocking fee"),
+    "return_shipping": _("Return shipping"),
+}
+
+
+def breakdown_view(page: Page, breakdown: Breakdown, titles: dict[int, str]) -> dict[str, Any]:
+    currency = breakdown.currency
+    return {
+        "lines": [
+            {
+                "title": titles.get(line.line_id, ""),
+                "quantity": line.quantity,
+                "amount": page.money(line.amount, currency),
+            }
+            for line in breakdown.lines
+        ],
+        "shipping": page.money(breakdown.shipping, currency) if breakdown.shipping else "",
+        "fees": [
+            {
+                "label": FEE_LABELS.get(fee.code, fee.code),
+                "amount": page.money(fee.amount, currency),
+            }
+            for fee in breakdown.fees
+        ],
+        "bonus": page.money(breakdown.bonus, currency) if breakdown.bonus else "",
+        "total": page.money(breakdown.total + breakdown.bonus, currency),
+    }
+
+
+def _destination(resolution_code: str) -> str:
+    return {
+        Resolution.REFUND: _("To your original payment method."),
+        Resolution.STORE_CREDIT: _("As store credit, available instantly once approved."),
+        Resolution.EXCHANGE: _("As the item you chose in exchange; any difference is settled."),
+    }.get(resolution_code, "")
+
+
+@require_http_methods(["GET", "POST"])
+@portal_view
+def review(request: HttpRequest, page: Page) -> HttpResponse:
+    draft = _session(request, page)
+    if draft is None:
+        return _redirect(page, "lookup")
+    if (missing := _needs(draft, "review")) is not None:
+        return _redirect(page, missing)
+    reasons = selectors.reasons_by_code(page.store.pk)
+    errors: dict[str, str] = {}
+    refused: dict[int, list[str]] = {}
+    if request.method == "POST":
+        submission = services.Submission(
+            lines=[
+                services.ShopperLine(
+                    order_line_id=int(line_id),
+                    quantity=answer["qty"],
+                    reason_code=answer["reason"],
+                    comment=answer.get("comment", ""),
+                    photos=[StoredPhoto(*photo) for photo in answer.get("photos", [])],
+                    exchange_variant_id=answer.get("variant"),
+                )
+                for line_id, answer in draft["lines"].items()
+            ],
+            resolution=draft["resolution"],
+            method=draft["method"],
+            details=draft.get("details", {}),
+        )
+        try:
+            created = services.submit_return(
+                order=Order(pk=draft["order"], store_id=page.store.pk),
+                submission=submission,
+                email=draft["email"],
+                locale=page.language,
+            )
+        except NotEligible as error:
+            errors["__all__"] = _(
+                "Something changed since you started: the shop's policy no longer allows this "
+                "return as chosen. Here is why:"
+            )
+            for line in error.details.get("lines", []):
+                refused[line["line"]] = [m["text"] for m in line["messages"]]
+        except DomainError as error:
+            errors["__all__"] = error.message
+        else:
+            draft = state.clear_draft(draft)
+            state.save(request, page.store, draft)
+            state.grant(request, page.store, created.rma)
+            return _redirect(page, "confirmation", rma=created.rma)
+    loaded = _load(draft["order"], _choice(draft, reasons, upto="review"))
+    refund_settings = RefundSettings.for_store(page.store.pk)
+    estimate = _estimate(loaded, draft, reasons, draft["resolution"], refund_settings)
+    titles = {line.pk: line.title for line in loaded.lines}
+    variants = Variant.objects.in_bulk(
+        [a["variant"] for a in draft["lines"].values() if a.get("variant")]
+    )
+    lines = []
+    for line in loaded.lines:
+        answer = draft["lines"].get(str(line.pk))
+        if answer is None:
+            continue
+        view = _line_view(page, loaded, line)
+        reason = reasons.get(answer["reason"])
+        exchange = variants.get(answer.get("variant") or 0)
+        view.update(
+            qty=answer["qty"],
+            reason=reason.label(page.language) if reason else "",
+            comment=answer.get("comment", ""),
+            photo_count=len(answer.get("photos", [])),
+            exchange=(exchange.title or exchange.sku) if exchange else "",
+            refused=refused.get(line.pk, []),
+        )
+        lines.append(view)
+    details = draft.get("details", {})
+    shop = next((s for s in _shops(page) if s["id"] == details.get("shop")), None)
+    context = {
+        "lines": lines,
+        "estimate": breakdown_view(page, estimate, titles),
+        "destination": _destination(draft["resolution"]),
+        "resolution_label": _(RESOLUTION_LABELS[draft["resolution"]]),
+        "method_label": _(METHOD_LABELS[draft["method"]]),
+        "details": details,
+        "pickup_date": page.date(timezone.datetime.fromisoformat(details["pickup_date"]))
+        if details.get("pickup_date")
+        else "",
+        "shop": shop,
+        "outcome": loaded.evaluation.decision.outcome,
+        "errors": errors,
+    }
+    return show(
+        request,
+        page,
+        "portal/journey/review.html",
+        context,
+        step="review",
+        status=422 if errors else 200,
+    )
+
+
+def packing_instructions(decision: dict[str, Any], language: str) -> list[str]:
+    """The conditions the policy set on the returned lines, in the shopper's words."""
+    from django.utils import translation
+
+    codes: list[str] = []
+    for line in decision.get("lines", []):
+        for code in line.get("conditions", []):
+            if code not in codes and code in CONDITION_TEXTS:
+                codes.append(code)
+    with translation.override(language):
+        return [translation.gettext(CONDITION_TEXTS[code]) for code in codes]
