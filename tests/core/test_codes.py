@@ -29,7 +29,12 @@ def test_the_alphabet_is_crockford_base32_without_look_alikes():
 
 
 def test_normalize_code_accepts_what_a_person_types():
-    assert normalize_code(" r-7kq4 m9xp ") == "R-7KQ4M9XP"
+    assert normalize_code(" r-7kq4 m9xp ") == "R-7KQ4-M9XP"
+
+
+def test_normalize_code_turns_any_separator_into_one_dash():
+    assert normalize_code("R 7KQ4__M9XP") == "R-7KQ4-M9XP"
+    assert normalize_code("sc-abcd-efgh-jkmn") == "SC-ABCD-EFGH-JKMN"
 
 
 def test_normalize_code_maps_look_alikes_to_digits():

@@ -82,6 +82,8 @@ class Return(models.Model):
             models.Index(fields=["store", "status", "-created_at"], name="return_store_status"),
             models.Index(fields=["store", "-created_at"], name="return_store_created"),
             models.Index(fields=["order"], name="return_order"),
+            # The receiving station finds a parcel by its tracking number (warehouse.selectors).
+            models.Index(fields=["tracking_number"], name="return_tracking_number"),
         ]
 
     def __str__(self) -> str:

@@ -1,0 +1,264 @@
+"""The receiving station: a page made for a barcode scanner (or a keyboard) and a tablet.
+
+Everything is a scan typed in one field and sent with Enter: a parcel's RMA, packing slip or
+tracking number opens the return; an item's barcode (EAN) or SKU ticks its line; `RECEIVE`
+(printed as a command barcode at the station, or the button) records the receipt. The page works
+as plain forms (POST, then redirect); its script sends the same forms with fetch, replaces the
+panel, keeps the focus in the field, announces the result in a live region and beeps.
+
+The station's state between scans (the open return, the units counted, the unknown items) lives
+in the session: nothing is written until the parcel is received. Staff see only the returns of
+the stores where their role may receive (`accounts.access.staff_access`).
+"""
+
+from datetime import date
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse_lazy
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from retour.accounts.access import staff_access
+from retour.accounts.scopes import Scope
+from retour.commerce.models import Store
+from retour.core.errors import DomainError
+from retour.warehouse import reports, services
+from retour.warehouse.choices import DiscrepancyKind
+from retour.warehouse.selectors import match_item, return_at_station, return_for_scan
+
+LOGIN = reverse_lazy("dashboard:login")
+RECEIVE_COMMANDS = frozenset({"RECEIVE", "#RECEIVE", "RECEVOIR"})
+MAX_SCANS = 500
+SESSION_KEY = "receiving_station"
+
+staff_only = login_required(login_url=LOGIN)
+
+
+def _receiving_store_ids(request: HttpRequest) -> list[int]:
+    access = staff_access(request.user)
+    return [g.store_id for g in access.grants.values() if Scope.RETURNS_RECEIVE in g.scopes]
+
+
+def _state(request: HttpRequest) -> dict:
+    return request.session.get(SESSION_KEY) or {}
+
+
+def _save(request: HttpRequest, state: dict) -> None:
+    request.session[SESSION_KEY] = state
+
+
+def _panel_context(request: HttpRequest, store_ids: list[int]) -> dict:
+    state = _state(request)
+    return_request = None
+    lines = []
+    if state.get("return_id"):
+        return_request = return_at_station(store_ids=store_ids, return_id=state["return_id"])
+    if return_request is not None:
+        counts = state.get("counts", {})
+        for line in return_request.lines.all():
+            line.counted = counts.get(str(line.pk), 0)
+            line.complete = line.counted >= line.quantity
+            lines.append(line)
+    return {
+        "return_request": return_request,
+        "lines": lines,
+        "extras": state.get("extras", []) if return_request else [],
+        "status": state.get("status", ""),
+        "message": state.get("message", ""),
+        "counted": sum(line.counted for line in lines),
+        "expected": sum(line.quantity for line in lines),
+    }
+
+
+def _answer(request: HttpRequest, store_ids: list[int]) -> HttpResponse:
+    """After a POST: the panel as JSON for the script, else a redirect to the page."""
+    if request.headers.get("X-Station") == "fetch":
+        context = _panel_context(request, store_ids)
+        panel = render_to_string("dashboard/_station_panel.html", context, request=request)
+        return JsonResponse(
+            {"status": context["status"], "message": context["message"], "panel": panel}
+        )
+    return redirect("dashboard:receiving")
+
+
+@staff_only
+@require_GET
+def receiving(request: HttpRequest) -> HttpResponse:
+    store_ids = _receiving_store_ids(request)
+    context = _panel_context(request, store_ids)
+    context["can_receive"] = bool(store_ids)
+    return render(request, "dashboard/receiving.html", context)
+
+
+def _open(request: HttpRequest, return_request) -> None:
+    state = {
+        "return_id": return_request.pk,
+        "counts": {},
+        "extras": [],
+        "scanned": [],
+        "status": "match",
+        "message": _("Return %(rma)s opened: %(count)d items expected.")
+        % {
+            "rma": return_request.rma,
+            "count": sum(line.quantity for line in return_request.lines.all()),
+        },
+    }
+    if hasattr(return_request, "receipt"):
+        state["status"] = "mismatch"
+        state["message"] = _("Return %(rma)s has already been received.") % {
+            "rma": return_request.rma
+        }
+    _save(request, state)
+
+
+@staff_only
+@require_POST
+def scan(request: HttpRequest) -> HttpResponse:
+    store_ids = _receiving_store_ids(request)
+    code = request.POST.get("code", "").strip()[:100]
+    state = _state(request)
+    if not code:
+        return _answer(request, store_ids)
+    if code.upper() in RECEIVE_COMMANDS:
+        return _receive(request, store_ids)
+    current = None
+    if state.get("return_id"):
+        current = return_at_station(store_ids=store_ids, return_id=state["return_id"])
+    if current is not None:
+        lines = list(current.lines.all())
+        counts = state.setdefault("counts", {})
+        state.setdefault("scanned", []).append(code)
+        state["scanned"] = state["scanned"][-MAX_SCANS:]
+        line = match_item(lines, code, {int(k): v for k, v in counts.items()})
+        if line is not None and counts.get(str(line.pk), 0) < line.quantity:
+            counts[str(line.pk)] = counts.get(str(line.pk), 0) + 1
+            state["status"] = "match"
+            state["message"] = _("%(title)s: %(count)d of %(quantity)d.") % {
+                "title": line.order_line.title,
+                "count": counts[str(line.pk)],
+                "quantity": line.quantity,
+            }
+            _save(request, state)
+            return _answer(request, store_ids)
+        if line is None:
+            other = return_for_scan(store_ids=store_ids, code=code)
+            if other is not None and other.pk != current.pk:
+                _open(request, other)
+                return _answer(request, store_ids)
+            if other is not None:  # the open parcel's own label, scanned again
+                state["scanned"].pop()
+                state["status"] = "match"
+                state["message"] = _("Return %(rma)s is open.") % {"rma": current.rma}
+                _save(request, state)
+                return _answer(request, store_ids)
+        kind = DiscrepancyKind.EXTRA if line is not None else DiscrepancyKind.WRONG_ITEM
+        state.setdefault("extras", []).append({"kind": kind, "code": code})
+        state["status"] = "mismatch"
+        state["message"] = (
+            _("%(code)s: one more than announced, recorded as extra.") % {"code": code}
+            if line is not None
+            else _("%(code)s is not part of this return: recorded as a wrong item.")
+            % {"code": code}
+        )
+        _save(request, state)
+        return _answer(request, store_ids)
+    found = return_for_scan(store_ids=store_ids, code=code)
+    if found is None:
+        _save(
+            request,
+            {
+                "status": "mismatch",
+                "message": _("No return matches %(code)s.") % {"code": code},
+            },
+        )
+    else:
+        _open(request, found)
+    return _answer(request, store_ids)
+
+
+def _receive(request: HttpRequest, store_ids: list[int]) -> HttpResponse:
+    state = _state(request)
+    return_request = None
+    if state.get("return_id"):
+        return_request = return_at_station(store_ids=store_ids, return_id=state["return_id"])
+    if return_request is None:
+        _save(request, {"status": "mismatch", "message": _("Scan a parcel first.")})
+        return _answer(request, store_ids)
+    extras: dict[tuple[str, str], int] = {}
+    for extra in state.get("extras", []):
+        extras[(extra["kind"], extra["code"])] = extras.get((extra["kind"], extra["code"]), 0) + 1
+    try:
+        receipt = services.receive_parcel(
+            return_request=return_request,
+            warehouse=None,
+            quantities={int(k): v for k, v in state.get("counts", {}).items()},
+            extras=[
+                services.ExtraItem(kind=kind, code=code, quantity=quantity)
+                for (kind, code), quantity in extras.items()
+            ],
+            scanned=state.get("scanned", []),
+            actor=staff_access(request.user).actor,
+        )
+    except DomainError as error:
+        state["status"] = "mismatch"
+        state["message"] = error.message
+        _save(request, state)
+        return _answer(request, store_ids)
+    missing = receipt.expected_units - receipt.received_units
+    message = _("Return %(rma)s received: %(received)d of %(expected)d items.") % {
+        "rma": return_request.rma,
+        "received": receipt.received_units,
+        "expected": receipt.expected_units,
+    }
+    if missing > 0:
+        message += " " + _("%(missing)d missing.") % {"missing": missing}
+    _save(request, {"status": "received", "message": message + " " + _("Scan the next parcel.")})
+    return _answer(request, store_ids)
+
+
+@staff_only
+@require_POST
+def receive(request: HttpRequest) -> HttpResponse:
+    return _receive(request, _receiving_store_ids(request))
+
+
+@staff_only
+@require_POST
+def clear(request: HttpRequest) -> HttpResponse:
+    _save(request, {"status": "", "message": _("Station cleared.")})
+    return _answer(request, _receiving_store_ids(request))
+
+
+def _report_stores(request: HttpRequest) -> list[Store]:
+    return list(Store.objects.filter(pk__in=_receiving_store_ids(request)).order_by("name"))
+
+
+def _day(request: HttpRequest) -> date:
+    try:
+        return date.fromisoformat(request.GET.get("day", ""))
+    except ValueError:
+        return timezone.localdate()
+
+
+@staff_only
+@require_GET
+def daily_report(request: HttpRequest) -> HttpResponse:
+    day = _day(request)
+    stores = [(store, reports.daily_report(store, day)) for store in _report_stores(request)]
+    return render(request, "dashboard/daily_report.html", {"day": day, "stores": stores})
+
+
+@staff_only
+@require_GET
+def daily_report_csv(request: HttpRequest) -> HttpResponse:
+    day = _day(request)
+    store = next((s for s in _report_stores(request) if s.slug == request.GET.get("store")), None)
+    if store is None:
+        return HttpResponse(status=404)
+    response = HttpResponse(reports.daily_csv(store, day), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="receiving-{store.slug}-{day}.csv"'
+    return response
