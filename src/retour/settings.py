@@ -15,6 +15,8 @@ DATA_DIR = Path(env_str("RETOUR_DATA_DIR", str(Path.cwd() / "var"))).resolve()
 
 DEBUG = env_bool("RETOUR_DEBUG", False)
 SECRET_KEY = env_str("RETOUR_SECRET_KEY") or persistent_secret(DATA_DIR / "secret_key")
+# Encrypts carrier credentials at rest (retour.logistics.crypto); derived from SECRET_KEY if unset.
+RETOUR_ENCRYPTION_KEY = env_str("RETOUR_ENCRYPTION_KEY")
 ALLOWED_HOSTS = env_list("RETOUR_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("RETOUR_CSRF_TRUSTED_ORIGINS")
 PUBLIC_URL = env_str("RETOUR_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -36,9 +38,11 @@ INSTALLED_APPS = [
     "retour.returns",
     "retour.logistics",
     "retour.refunds",
+    "retour.warehouse",
     "retour.notifications",
     "retour.api",
     "retour.portal",
+    "retour.dashboard",
     "retour.demo",
 ]
 
@@ -157,6 +161,16 @@ RETOUR_NOTIFICATIONS = {
     "REMINDER_DAYS_BEFORE": env_int("RETOUR_REMINDER_DAYS_BEFORE", 3),
     "FEEDBACK_AFTER_DAYS": env_int("RETOUR_FEEDBACK_AFTER_DAYS", 2),
 }
+# The shopper portal's look-up limits (counted in the database: see portal/throttle.py).
+RETOUR_PORTAL = {
+    "LOOKUPS_PER_IP": env_int("RETOUR_PORTAL_LOOKUPS_PER_IP", 30),
+    "LOOKUP_IP_WINDOW": env_int("RETOUR_PORTAL_LOOKUP_IP_WINDOW", 600),
+    "FAILURES_PER_ORDER": env_int("RETOUR_PORTAL_FAILURES_PER_ORDER", 5),
+    "ORDER_WINDOW": env_int("RETOUR_PORTAL_ORDER_WINDOW", 900),
+}
+# Carriers (retour.logistics): seconds to wait for a carrier's answer. A return with no carrier
+# scan expires after RETOUR_RETURN_SHIP_DAYS (above), its label voided.
+RETOUR_LOGISTICS = {"HTTP_TIMEOUT": env_int("RETOUR_CARRIER_TIMEOUT", 20)}
 # SMS through a Twilio-compatible Messages API; off while RETOUR_SMS_ACCOUNT is unset.
 RETOUR_SMS = {
     "BASE_URL": env_str("RETOUR_SMS_BASE_URL", "https://api.twilio.com"),

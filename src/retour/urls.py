@@ -11,4 +11,5 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("returns/", include("retour.portal.urls")),
+    path("dashboard/", include("retour.dashboard.urls")),
 ]

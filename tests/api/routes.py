@@ -82,6 +82,36 @@ def _rma(t: Tenant) -> dict[str, Any]:
     return {"rma": t.return_request.rma}
 
 
+def _warehouse(t: Tenant) -> dict[str, Any]:
+    from retour.commerce.models import Warehouse
+
+    warehouse, _ = Warehouse.objects.get_or_create(
+        store=t.store, code=f"wh-{t.store.slug}", defaults={"name": "Returns", "country": "FR"}
+    )
+    return {"code": warehouse.code, "date": "2030-01-15"}
+
+
+def _carrier_account(t: Tenant) -> dict[str, Any]:
+    from retour.logistics.models import CarrierAccount
+
+    account, _ = CarrierAccount.objects.get_or_create(
+        store=t.store, name="EasyPost", defaults={"kind": "easypost"}
+    )
+    return {"kind": account.kind, "account_id": account.pk}
+
+
+def _tomorrow(t: Tenant) -> dict[str, Any]:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    return {"date": (timezone.localdate() + dt.timedelta(days=1)).isoformat()}
+
+
+def _unit(t: Tenant) -> dict[str, Any]:
+    return {"rma": t.return_request.rma, "line_id": t.return_lines[0].pk, "unit_index": 1}
+
+
 def _action(path: str, scope: str, body: Params | None = None) -> Route:
     return Route("POST", f"{S}/returns/{{rma}}/{path}", scope, _rma, body)
 
@@ -137,6 +167,29 @@ ROUTES: list[Route] = [
     ),
     _action("resolve", Scope.RETURNS_RESOLVE, lambda t: {"outcome": "refund"}),
     _action("close", Scope.RETURNS_RESOLVE),
+    # Logistics (issue 5). Without a label, the label routes answer 409 (`no_label`).
+    _action("label/issue", Scope.RETURNS_LOGISTICS),
+    _action("label/void", Scope.RETURNS_LOGISTICS),
+    _action("pickup", Scope.RETURNS_LOGISTICS, _tomorrow),
+    Route("GET", f"{S}/returns/{{rma}}/shipment", Scope.RETURNS_READ, _rma),
+    Route("GET", f"{S}/returns/{{rma}}/label.pdf", Scope.RETURNS_READ, _rma),
+    Route("GET", f"{S}/returns/{{rma}}/label.zpl", Scope.RETURNS_READ, _rma),
+    Route("GET", f"{S}/returns/{{rma}}/packing-slip.pdf", Scope.RETURNS_READ, _rma),
+    Route(
+        "GET",
+        f"{S}/warehouses/{{code}}/pickups/{{date}}/manifest.pdf",
+        Scope.RETURNS_LOGISTICS,
+        _warehouse,
+    ),
+    # Carriers authenticate by their signature, not by an API key or a session: any caller
+    # without a valid signature (store B's key included) gets 401 and changes nothing.
+    Route(
+        "POST",
+        "/api/v1/webhooks/carriers/{kind}/{account_id}",
+        None,
+        _carrier_account,
+        own_store_status=401,
+    ),
     Route(
         "POST",
         f"{S}/claims",
@@ -156,5 +209,41 @@ ROUTES: list[Route] = [
         Scope.RETURNS_REVIEW,
         lambda t: {"number": t.claim.number},
         body=lambda t: {"approve": False},
+    ),
+    # The warehouse (issue 6). The tenant's return is only requested: receiving and inspecting
+    # it are refused by the state machine (409), which is past the access rules.
+    Route(
+        "GET",
+        f"{S}/warehouse/scan",
+        Scope.RETURNS_RECEIVE,
+        query=lambda t: {"code": t.return_request.rma},
+    ),
+    Route(
+        "POST",
+        f"{S}/warehouse/returns/{{rma}}/receive",
+        Scope.RETURNS_RECEIVE,
+        _rma,
+        body=lambda t: {"lines": [{"line_id": t.return_lines[0].pk, "received_qty": 1}]},
+    ),
+    Route(
+        "POST",
+        f"{S}/warehouse/returns/{{rma}}/lines/{{line_id}}/units/{{unit_index}}",
+        Scope.RETURNS_RECEIVE,
+        _unit,
+        body=lambda t: {"grade": "A"},
+    ),
+    Route(
+        "POST",
+        f"{S}/warehouse/returns/{{rma}}/lines/{{line_id}}/units/{{unit_index}}/disposition",
+        Scope.RETURNS_RECEIVE,
+        _unit,
+        body=lambda t: {"disposition": "restock"},
+    ),
+    Route("GET", f"{S}/warehouse/reports/daily.csv", Scope.RETURNS_RECEIVE, own_store_status=200),
+    Route(
+        "GET",
+        f"{S}/warehouse/reports/disclosure.csv",
+        Scope.RETURNS_RECEIVE,
+        own_store_status=200,
     ),
 ]

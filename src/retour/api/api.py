@@ -7,7 +7,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from retour import __version__
 from retour.api.auth import ApiKeyAuth, StaffSessionAuth
-from retour.api.routes import claims, orders, returns, stores
+from retour.api.routes import claims, logistics, orders, returns, stores, warehouse
 from retour.core.errors import DomainError
 
 api = NinjaAPI(
@@ -26,6 +26,8 @@ api.add_router("/stores", stores.router)
 api.add_router("/stores", orders.router)
 api.add_router("/stores", returns.router)
 api.add_router("/stores", claims.router)
+api.add_router("/stores", warehouse.router)
+api.add_router("", logistics.router)  # /stores/{store}/… and /webhooks/carriers/…
 
 
 def _error(request: HttpRequest, status: int, code: str, message: str, **details) -> HttpResponse:
