@@ -25,5 +25,6 @@ urlpatterns = [
     path("receiving/receive", views.receive, name="receiving-receive"),
     path("receiving/clear", views.clear, name="receiving-clear"),
     path("reports/daily", views.daily_report, name="daily-report"),
+    path("operations/", views.operations, name="operations"),
     path("reports/daily.csv", views.daily_report_csv, name="daily-report-csv"),
 ]

@@ -14,6 +14,7 @@ the stores where their role may receive (`accounts.access.staff_access`).
 from datetime import date
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as Forbidden
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -26,6 +27,8 @@ from retour.accounts.access import staff_access
 from retour.accounts.scopes import Scope
 from retour.commerce.models import Store
 from retour.core.errors import DomainError
+from retour.dashboard.access import owned_store_ids
+from retour.notifications import selectors as notifications
 from retour.warehouse import reports, services
 from retour.warehouse.choices import DiscrepancyKind
 from retour.warehouse.selectors import match_item, return_at_station, return_for_scan
@@ -262,3 +265,18 @@ def daily_report_csv(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(reports.daily_csv(store, day), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="receiving-{store.slug}-{day}.csv"'
     return response
+
+
+@staff_only
+@require_GET
+def operations(request: HttpRequest) -> HttpResponse:
+    """Queue depth, failures and retries, for the owners: the job queue's figures are the whole
+    process's (jobs have no store), the notifications' are those of the stores the user owns."""
+    store_ids = owned_store_ids(request)
+    if not store_ids:
+        raise Forbidden
+    figures = notifications.operations(store_ids)
+    stores = list(
+        Store.objects.filter(pk__in=store_ids).order_by("name").values_list("name", flat=True)
+    )
+    return render(request, "dashboard/operations.html", {**figures, "stores": stores})
