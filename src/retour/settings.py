@@ -169,8 +169,14 @@ RETOUR_PORTAL = {
     "ORDER_WINDOW": env_int("RETOUR_PORTAL_ORDER_WINDOW", 900),
 }
 # Carriers (retour.logistics): seconds to wait for a carrier's answer. A return with no carrier
-# scan expires after RETOUR_RETURN_SHIP_DAYS (above), its label voided.
-RETOUR_LOGISTICS = {"HTTP_TIMEOUT": env_int("RETOUR_CARRIER_TIMEOUT", 20)}
+# scan expires after RETOUR_RETURN_SHIP_DAYS (above), its label voided. Labels whose carrier sent
+# no tracking event for TRACKING_STALE_HOURS are polled every TRACKING_POLL_MINUTES.
+RETOUR_LOGISTICS = {
+    "HTTP_TIMEOUT": env_int("RETOUR_CARRIER_TIMEOUT", 20),
+    "TRACKING_POLL_MINUTES": env_int("RETOUR_TRACKING_POLL_MINUTES", 30),
+    "TRACKING_STALE_HOURS": env_int("RETOUR_TRACKING_STALE_HOURS", 6),
+    "TRACKING_POLL_BATCH": env_int("RETOUR_TRACKING_POLL_BATCH", 200),
+}
 # SMS through a Twilio-compatible Messages API; off while RETOUR_SMS_ACCOUNT is unset.
 RETOUR_SMS = {
     "BASE_URL": env_str("RETOUR_SMS_BASE_URL", "https://api.twilio.com"),

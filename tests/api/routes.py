@@ -100,6 +100,15 @@ def _carrier_account(t: Tenant) -> dict[str, Any]:
     return {"kind": account.kind, "account_id": account.pk}
 
 
+def _dropoff_query(t: Tenant) -> dict[str, Any]:
+    from retour.logistics.models import CarrierAccount
+
+    account, _ = CarrierAccount.objects.get_or_create(
+        store=t.store, name="Own label", defaults={"kind": "own_label"}
+    )
+    return {"carrier": account.pk, "postcode": "75012", "country": "FR"}
+
+
 def _tomorrow(t: Tenant) -> dict[str, Any]:
     import datetime as dt
 
@@ -181,6 +190,7 @@ ROUTES: list[Route] = [
         Scope.RETURNS_LOGISTICS,
         _warehouse,
     ),
+    Route("GET", f"{S}/dropoff-points", Scope.RETURNS_READ, query=_dropoff_query),
     # Carriers authenticate by their signature, not by an API key or a session: any caller
     # without a valid signature (store B's key included) gets 401 and changes nothing.
     Route(

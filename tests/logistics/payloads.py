@@ -129,8 +129,10 @@ def sendcloud_parcel(url: str, parcel_id: int = 3172) -> dict[str, Any]:
             "carrier": {"code": "colissimo"},
             "shipment": {"id": 8, "name": "Colissimo Home Return"},
             "label": {
-                "normal_printer": [f"{url}/api/v2/label/normal_printer/{parcel_id}?start_from=0"],
-                "label_printer": f"{url}/api/v2/label/label_printer/{parcel_id}",
+                "normal_printer": [
+                    f"{url}/api/v2/label/normal_printer/{parcel_id}?start_from=0&hash=bbfd669e"
+                ],
+                "label_printer": f"{url}/api/v2/label/label_printer/{parcel_id}?hash=bbfd669e",
             },
             "order_number": "R-T000-0000",
         }
@@ -161,8 +163,12 @@ def sendcloud_event(status_id: int, message: str, at_ms: int, parcel_id: int = 3
         "carrier_status_change_timestamp": at_ms,
         "parcel": {
             "id": parcel_id,
+            "name": "Maison Exemple",
             "tracking_number": SC_TRACKING,
+            "is_return": True,
             "status": {"id": status_id, "message": message},
+            "shipment": {"id": 8, "name": "Colissimo Home Return"},
+            "order_number": "R-T000-0000",
         },
     }
 

@@ -314,3 +314,45 @@ def test_sendcloud_documented_signature_example():
     signature = "1eed4b3d41f4653ac64fd56f1bf1cbfd349e4482cbc11dff7134bd93e5da4b0a"
 
     assert adapter.verify_webhook(b'{"key": "value"}', {"Sendcloud-Signature": signature})
+
+
+@pytest.mark.parametrize(
+    ("status_id", "expected"),
+    [
+        (1000, TrackingStatus.PRE_TRANSIT),  # Ready to send
+        (3, TrackingStatus.IN_TRANSIT),  # En route to sorting center
+        (62990, TrackingStatus.IN_TRANSIT),  # At sorting centre (not "returned")
+        (92, TrackingStatus.OUT_FOR_DELIVERY),  # Driver en route
+        (12, TrackingStatus.AVAILABLE_FOR_PICKUP),  # Awaiting customer pickup
+        (11, TrackingStatus.DELIVERED),
+        (80, TrackingStatus.FAILURE),  # Unable to deliver
+        (62992, TrackingStatus.RETURN_TO_SENDER),  # Returned to sender
+        (2000, TrackingStatus.CANCELLED),
+        (1337, TrackingStatus.UNKNOWN),  # Unknown status - check carrier track & trace page
+    ],
+)
+def test_sendcloud_status_ids(status_id, expected):
+    body = p.dumps(p.sendcloud_event(status_id, "…", 1772445600000))
+    [update] = Sendcloud({}, {}).parse_webhook(body)
+    assert update.status == expected
+
+
+def test_sendcloud_pickups_go_to_the_v3_api(fake):
+    from retour.logistics.adapters.base import PickupRequest
+
+    fake.on("POST", "/api/v3/pickups", Answer(201, {"data": {"id": 294247}}))
+
+    result = sendcloud(fake).book_pickup(
+        PickupRequest(
+            carrier_shipment_id="3172",
+            address=WAREHOUSE,
+            date=dt.date(2026, 3, 4),
+            reference="R-1",
+            email="ops@example.com",
+        )
+    )
+
+    assert result.confirmation == "294247"
+    sent = fake.calls("POST", "/api/v3/pickups")[0].json()
+    assert sent["time_slots"][0]["start_at"].startswith("2026-03-04T09:00")
+    assert sent["address"]["country_code"] == WAREHOUSE.country[:2].upper()

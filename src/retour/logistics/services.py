@@ -24,17 +24,24 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from retour.commerce.models import Warehouse
 from retour.core.actors import Actor
-from retour.core.errors import Conflict, DomainError, InvalidRequest
+from retour.core.errors import Conflict, DomainError, InvalidRequest, NotFound
 from retour.logistics import routing
 from retour.logistics.adapters import CarrierError, get_adapter
-from retour.logistics.adapters.base import PickupRequest, ShipmentRequest, TrackingUpdate
+from retour.logistics.adapters.base import (
+    DropOffPoint,
+    PickupRequest,
+    ShipmentRequest,
+    TrackingUpdate,
+)
 from retour.logistics.choices import (
     TRACKING_RANK,
+    CarrierKind,
     PickupStatus,
     RoutingStrategy,
     ShipmentStatus,
@@ -335,6 +342,70 @@ def poll_tracking(*, shipment: Shipment) -> int:
         tracking_number=shipment.tracking_number,
     )
     return len(ingest_tracking(account=shipment.account, updates=updates))
+
+
+def drop_off_points(
+    *, store_id: int, account_id: int, country: str, postcode: str
+) -> list[DropOffPoint]:
+    """The carrier account's drop-off points (service points, lockers, post offices) near a
+    postcode, as the carrier lists them. The account must be one of the store's, and active."""
+    account = CarrierAccount.objects.filter(store_id=store_id, pk=account_id, active=True).first()
+    if account is None:
+        raise NotFound(_("Not found."))
+    country, postcode = country.strip().upper(), postcode.strip()
+    if len(country) != 2 or not country.isalpha():
+        raise InvalidRequest(_("The country must be a two-letter ISO code."))
+    if not postcode:
+        raise InvalidRequest(_("A postcode is required."))
+    return get_adapter(account).drop_off_points(country=country, postcode=postcode)
+
+
+@dataclass(frozen=True)
+class PollOutcome:
+    polled: int
+    events: int
+    failed: int
+
+
+# Tracking statuses after which a parcel's history no longer changes: not polled.
+_FINAL_TRACKING = (
+    TrackingStatus.DELIVERED,
+    TrackingStatus.RETURN_TO_SENDER,
+    TrackingStatus.CANCELLED,
+)
+
+
+def poll_stale_tracking(now: dt.datetime | None = None, batch: int | None = None) -> PollOutcome:
+    """Poll the carrier (`poll_tracking`) for the labels whose carrier sent no tracking event
+    (webhook or earlier poll) for `RETOUR_LOGISTICS["TRACKING_STALE_HOURS"]`: a lost or
+    unconfigured webhook must not leave a return unscanned until it expires. Own labels have no
+    carrier and parcels in a final status are skipped. A carrier error is logged and counted,
+    and the next run tries again."""
+    now = now or timezone.now()
+    conf = settings.RETOUR_LOGISTICS
+    since = now - dt.timedelta(hours=conf.get("TRACKING_STALE_HOURS", 6))
+    batch = batch or conf.get("TRACKING_POLL_BATCH", 200)
+    due = (
+        Shipment.objects.filter(status=ShipmentStatus.CREATED, account__active=True)
+        .exclude(account__kind=CarrierKind.OWN_LABEL)
+        .exclude(carrier_shipment_id="")
+        .exclude(tracking_status__in=_FINAL_TRACKING)
+        .filter(created_at__lte=since)
+        .annotate(last_event=Max("events__received_at"))
+        .filter(Q(last_event__isnull=True) | Q(last_event__lte=since))
+        .select_related("account")
+        .order_by("last_event", "created_at")[:batch]
+    )
+    polled = events = failed = 0
+    for shipment in due:
+        try:
+            events += poll_tracking(shipment=shipment)
+        except CarrierError as error:
+            failed += 1
+            logger.warning("tracking poll of shipment %s failed: %s", shipment.pk, error.message)
+            continue
+        polled += 1
+    return PollOutcome(polled, events, failed)
 
 
 def _find_shipment(account: CarrierAccount, update: TrackingUpdate) -> Shipment | None:

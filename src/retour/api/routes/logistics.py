@@ -61,6 +61,16 @@ class PickupOut(Schema):
     confirmation: str
 
 
+class DropOffPointOut(Schema):
+    id: str
+    name: str
+    address: str
+    postcode: str
+    city: str
+    country: str
+    distance_m: int | None = None
+
+
 class WebhookOut(Schema):
     received: int
 
@@ -185,6 +195,21 @@ def pickup_manifest(request: HttpRequest, store: str, code: str, date: dt.date):
         raise NotFound("Not found.")
     data = services.pickup_manifest(warehouse=warehouse, date=date)
     return _file(render_pickup_manifest_pdf(data), "application/pdf", f"manifest-{date}.pdf")
+
+
+@router.get(
+    "/stores/{store}/dropoff-points",
+    response={200: list[DropOffPointOut], **ERRORS},
+    summary="A carrier account's drop-off points near a postcode",
+)
+def dropoff_points(request: HttpRequest, store: str, carrier: int, postcode: str, country: str):
+    """`carrier` is the id of one of the store's carrier accounts. Read-only and free at the
+    carriers, it needs `returns:read` (support telling a shopper where to drop a parcel), not
+    `returns:logistics`, which is for what creates or changes labels and bookings."""
+    store_id = request.auth.store_id(store, Scope.RETURNS_READ)
+    return services.drop_off_points(
+        store_id=store_id, account_id=carrier, country=country, postcode=postcode
+    )
 
 
 @router.post(

@@ -1,25 +1,41 @@
 """Sendcloud (https://www.sendcloud.com): European carriers (Colissimo, Mondial Relay, DHL, UPS,
 PostNL…) behind one API, written against its public REST API v2.
 
-Documentation read (2026):
-- Parcels: https://sendcloud.dev/api/v2/parcels — `POST /parcels` with `request_label: true` and
-  `is_return: true` (the parcel's address is where it goes: our warehouse; the `from_*` fields
-  are the shopper), `shipment.id` the shipping method, `external_reference` our key; the answer's
-  `parcel` has `id`, `tracking_number`, `tracking_url`, `label.label_printer` (A6 PDF);
-  `GET /parcels/{id}/documents/label` with `Accept: application/zpl` gives the ZPL;
-  `POST /parcels/{id}/cancel` voids it (`status: cancelled` or `queued`).
+Documentation read (2026), checked again against the published pages (see docs/logistics.md):
+- Parcels: https://sendcloud.dev/api/v2/parcels/create-a-parcel-or-parcels — `POST /parcels`
+  with `request_label: true` and `is_return: true` (the parcel's address is where it goes: our
+  warehouse; the `from_*` fields are the shopper), `shipment.id` the shipping method,
+  `external_reference` our key; the answer's `parcel` has `id`, `tracking_number`,
+  `tracking_url`, `carrier.code`, `label.label_printer` (A6 PDF, a `…/label/label_printer/{id}
+  ?hash=…` URL) and `label.normal_printer[]` (A4); https://sendcloud.dev/api/v2/parcels/
+  retrieve-a-parcel (`date_updated`, `status.id`/`status.message`);
+  https://sendcloud.dev/api/v2/parcels/cancel-a-parcel — `POST /parcels/{id}/cancel` voids it
+  (`{"status": "cancelled"|"queued"|…, "message"}`). (v2 "create a parcel" is closed to accounts
+  created after 13 April 2026; those need the v3 Returns API, https://sendcloud.dev/api/v3/returns
+  — not implemented yet.)
+- Labels: https://sendcloud.dev/api/v2/labels (PDF for label / normal printers) and
+  https://sendcloud.dev/api/v2/parcel-documents/retrieve-parcel-documents — `GET
+  /parcels/{id}/documents/label` with `Accept: application/zpl` gives the ZPL (the `Accept`
+  values `application/pdf`, `application/zpl`, `image/png` are listed on
+  https://sendcloud.dev/api/v3/parcel-documents/retrieve-a-parcel-document; we ask `dpi=203`).
 - Shipping methods and prices: https://sendcloud.dev/api/v2/shipping-methods — `GET
   /shipping_methods?is_return=true&to_country=…` (`countries[].price`, `lead_time_hours`).
-- Service points: https://sendcloud.dev/api/v2/service-points — `GET /service-points?country=…
-  &address=…` on `servicepoints.sendcloud.sc`.
-- Pickups: https://sendcloud.dev/api/v3/pickups — `POST /pickups` with `time_slots`.
+- Service points: https://sendcloud.dev/api/v2/service-points/retrieve-a-list-of-service-points
+  — `GET /service-points?country=…&address=…&radius=…` on `servicepoints.sendcloud.sc/api/v2`.
+- Pickups: https://sendcloud.dev/api/v3/pickups/create-a-pickup and
+  https://sendcloud.dev/docs/shipments/pickups — `POST https://panel.sendcloud.sc/api/v3/pickups`
+  (a v3 endpoint, not under `/api/v2`) with `address` (`name`, `address_line_1`, `postal_code`,
+  `city`, `country_code`, `email`, `phone_number`) and `time_slots[]` (`start_at`, `end_at`).
 - Webhooks: https://sendcloud.dev/api/v2/webhooks and
   https://sendcloud.dev/api/v2/webhooks/parcel-status-changed — `action:
   "parcel_status_changed"`, `timestamp`, `carrier_status_change_timestamp` (ms), `parcel.status`
   (`id`, `message`); the `Sendcloud-Signature` header is the hex HMAC-SHA256 of the raw body with
-  the integration's secret key.
-- Parcel statuses: https://sendcloud.dev/api/v2/parcel-statuses and
-  https://sendcloud.dev/docs/tracking/tracking-statuses.
+  the integration's secret key (or its webhook signature key), the documented example is a test.
+- Parcel statuses: https://sendcloud.dev/api/v2/parcel-statuses (`GET /parcels/statuses`) and
+  https://sendcloud.dev/docs/tracking/tracking-statuses (the names). The pages list the names but
+  not the numeric ids; the ids in `STATUSES` are those `GET /parcels/statuses` answers, as public
+  Sendcloud client code records them (e.g. 62990 is "At sorting centre", 62992 "Returned to
+  sender"). Unknown ids map to UNKNOWN, never to a wrong status.
 - Errors: `{"error": {"code", "message", "request"}}` with the HTTP status.
 Authentication is HTTP Basic with the integration's public and secret keys. Base URLs:
 `credentials["base_url"]` / `["servicepoints_url"]` (tests point them at a local server).
@@ -59,27 +75,42 @@ from .base import (
 DEFAULT_BASE_URL = "https://panel.sendcloud.sc/api/v2"
 DEFAULT_SERVICEPOINTS_URL = "https://servicepoints.sendcloud.sc/api/v2"
 
-# Sendcloud's parcel status ids (GET /parcels/statuses), normalised.
+# Sendcloud's parcel status ids (`GET /parcels/statuses`, see the module docstring), normalised.
+# Ids missing here (1337 "Unknown status", 94 "Parcel cancellation failed"…) map to UNKNOWN.
 STATUSES = {
-    1000: TrackingStatus.PRE_TRANSIT,  # Ready to send
     999: TrackingStatus.PRE_TRANSIT,  # No label
+    1000: TrackingStatus.PRE_TRANSIT,  # Ready to send
+    1001: TrackingStatus.PRE_TRANSIT,  # Being announced
     1: TrackingStatus.PRE_TRANSIT,  # Announced
     13: TrackingStatus.PRE_TRANSIT,  # Announced: not collected
+    1002: TrackingStatus.FAILURE,  # Announcement failed
+    15: TrackingStatus.FAILURE,  # Error collecting
     3: TrackingStatus.IN_TRANSIT,  # En route to sorting center
+    4: TrackingStatus.IN_TRANSIT,  # Delivery delayed
     5: TrackingStatus.IN_TRANSIT,  # Sorted
+    6: TrackingStatus.IN_TRANSIT,  # Not sorted
     7: TrackingStatus.IN_TRANSIT,  # Being sorted
     22: TrackingStatus.IN_TRANSIT,  # Shipment picked up by driver
     91: TrackingStatus.IN_TRANSIT,  # Parcel en route
-    4: TrackingStatus.IN_TRANSIT,  # Delivery delayed
+    62989: TrackingStatus.IN_TRANSIT,  # At customs
+    62990: TrackingStatus.IN_TRANSIT,  # At sorting centre
+    62993: TrackingStatus.IN_TRANSIT,  # Delivery method changed
+    62994: TrackingStatus.IN_TRANSIT,  # Delivery date changed
+    62995: TrackingStatus.IN_TRANSIT,  # Delivery address changed
     92: TrackingStatus.OUT_FOR_DELIVERY,  # Driver en route
     12: TrackingStatus.AVAILABLE_FOR_PICKUP,  # Awaiting customer pickup
     11: TrackingStatus.DELIVERED,  # Delivered
     93: TrackingStatus.DELIVERED,  # Shipment collected by customer
     8: TrackingStatus.FAILURE,  # Delivery attempt failed
     80: TrackingStatus.FAILURE,  # Unable to deliver
-    62990: TrackingStatus.RETURN_TO_SENDER,  # Returned to sender
+    62996: TrackingStatus.FAILURE,  # Exception
+    62997: TrackingStatus.FAILURE,  # Address invalid
+    62991: TrackingStatus.RETURN_TO_SENDER,  # Refused by recipient
+    62992: TrackingStatus.RETURN_TO_SENDER,  # Returned to sender
+    1998: TrackingStatus.CANCELLED,  # Cancelled upstream
     1999: TrackingStatus.CANCELLED,  # Cancellation requested
     2000: TrackingStatus.CANCELLED,  # Cancelled
+    2001: TrackingStatus.CANCELLED,  # Submitting cancellation request
 }
 
 _ADDRESS_WORDS = ("address", "postal", "zip", "country", "city", "house_number")
@@ -108,6 +139,13 @@ class Sendcloud(Carrier):
 
     def _url(self, path: str) -> str:
         return (self.credentials.get("base_url") or DEFAULT_BASE_URL).rstrip("/") + path
+
+    def _v3_url(self, path: str) -> str:
+        """The v3 APIs (pickups) live beside v2: `…/api/v3` for a base URL `…/api/v2`."""
+        base = (self.credentials.get("base_url") or DEFAULT_BASE_URL).rstrip("/")
+        if base.endswith("/v2"):
+            base = base[: -len("/v2")] + "/v3"
+        return base + path
 
     def _call(self, method: str, url: str, payload: Any = None, *, address: bool = False) -> Any:
         answer = http_request(method, url, payload=payload, headers=self._auth())
@@ -249,7 +287,7 @@ class Sendcloud(Carrier):
         start = dt.datetime.combine(request.date, dt.time(9), tzinfo=dt.UTC)
         answer = self._call(
             "POST",
-            self._url("/pickups"),
+            self._v3_url("/pickups"),
             {
                 "carrier_code": self.options.get("pickup_carrier", ""),
                 "address": {
