@@ -139,3 +139,76 @@ def summarise(seconds: list[float]) -> dict:
         "mean_ms": round(total / len(ordered) * 1000, 3),
         "ops_s": round(len(ordered) / total, 1),
     }
+
+
+def start_server(port: int, log: Path, extra_env: dict[str, str] | None = None):
+    """`retour serve` (2 workers) on 127.0.0.1:port, once /healthz answers (else exit)."""
+    import subprocess
+    import time
+    import urllib.request
+
+    command = [str(ROOT / ".venv/bin/retour"), "serve", "--port", str(port), "--workers", "2"]
+    env = os.environ | {"RETOUR_LOG_LEVEL": "WARNING"} | (extra_env or {})
+    server = subprocess.Popen(command, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+                return server
+        except OSError:
+            time.sleep(0.3)
+    server.terminate()
+    sys.exit(f"the server did not start: see {log}")
+
+
+def run_wrk(
+    *,
+    port: int,
+    script: str,
+    requests: Path,
+    connections: int,
+    seconds: int,
+    env: dict | None = None,
+) -> dict:
+    """One bounded wrk run on 127.0.0.1 with a Lua script that prints a `BENCH k=v …` line."""
+    import re
+    import subprocess
+
+    threads = min(connections, 2)
+    run_env = os.environ | {"BENCH_REQUESTS": str(requests), "BENCH_THREADS": str(threads)}
+    command = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--latency",
+        "-s",
+        str(BENCH_DIR / script),
+        f"http://127.0.0.1:{port}",
+    ]
+    output = subprocess.run(
+        command, env=run_env | (env or {}), capture_output=True, text=True, check=True
+    ).stdout
+    match = re.search(r"^BENCH (.*)$", output, re.MULTILINE)
+    if match is None:
+        sys.exit(f"unexpected wrk output:\n{output}")
+    raw = {key: int(value) for key, value in (item.split("=") for item in match[1].split())}
+    return {
+        "connections": connections,
+        "requests": raw["requests"],
+        "rps": round(raw["requests"] / (raw["duration_us"] / 1e6), 1),
+        "p50_ms": raw["p50_us"] / 1000,
+        "p95_ms": raw["p95_us"] / 1000,
+        "p99_ms": raw["p99_us"] / 1000,
+        # wrk counts answers >= 400 here (a 302 is not one).
+        "non_2xx": raw["non2xx"],
+        "socket_errors": raw["socket_errors"],
+    }
+
+
+def print_http_result(name: str, result: dict) -> None:
+    print(
+        f"{name:<26} c={result['connections']:<2} {result['rps']:8.1f} req/s   "
+        f"p50 {result['p50_ms']:7.2f} ms   p95 {result['p95_ms']:7.2f} ms   "
+        f"non-2xx {result['non_2xx']}   socket errors {result['socket_errors']}"
+    )

@@ -11,25 +11,22 @@ lines, each request on another order) at 1 and 8 connections, 10 s each. Needs w
 import argparse
 import json
 import os
-import re
 import shutil
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 from _common import (
-    BENCH_DIR,
     DEFAULT_PG_URL,
     RESULTS_DIR,
-    ROOT,
     STORE,
     configure,
     lookup_sample,
     orders_with_two_delivered_lines,
     postgres_reachable,
     prepare_dataset,
+    print_http_result,
+    run_wrk,
+    start_server,
 )
 
 RETURN_RATE_CEILING = 1500  # returns/s we prepare distinct orders for
@@ -85,60 +82,14 @@ def _return_requests(store, count: int, seed: int) -> list[list[str]]:
     return runs
 
 
-def _start_server(port: int, log: Path) -> subprocess.Popen:
-    command = [str(ROOT / ".venv/bin/retour"), "serve", "--port", str(port), "--workers", "2"]
-    env = os.environ | {"RETOUR_LOG_LEVEL": "WARNING"}
-    server = subprocess.Popen(command, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
-                return server
-        except OSError:
-            time.sleep(0.3)
-    server.terminate()
-    sys.exit(f"the server did not start: see {log}")
-
-
 def _wrk(port: int, token: str, requests: Path, connections: int, seconds: int) -> dict:
-    threads = min(connections, 2)
-    env = os.environ | {
-        "BENCH_TOKEN": token,
-        "BENCH_REQUESTS": str(requests),
-        "BENCH_THREADS": str(threads),
-    }
-    command = [
-        "wrk",
-        f"-t{threads}",
-        f"-c{connections}",
-        f"-d{seconds}s",
-        "--latency",
-        "-s",
-        str(BENCH_DIR / "cycle.lua"),
-        f"http://127.0.0.1:{port}",
-    ]
-    output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
-    match = re.search(r"^BENCH (.*)$", output, re.MULTILINE)
-    if match is None:
-        sys.exit(f"unexpected wrk output:\n{output}")
-    raw = {key: int(value) for key, value in (item.split("=") for item in match[1].split())}
-    return {
-        "connections": connections,
-        "requests": raw["requests"],
-        "rps": round(raw["requests"] / (raw["duration_us"] / 1e6), 1),
-        "p50_ms": raw["p50_us"] / 1000,
-        "p95_ms": raw["p95_us"] / 1000,
-        "p99_ms": raw["p99_us"] / 1000,
-        "non_2xx": raw["non2xx"],
-        "socket_errors": raw["socket_errors"],
-    }
-
-
-def _print(name: str, result: dict) -> None:
-    print(
-        f"{name:<26} c={result['connections']:<2} {result['rps']:8.1f} req/s   "
-        f"p50 {result['p50_ms']:7.2f} ms   p95 {result['p95_ms']:7.2f} ms   "
-        f"non-2xx {result['non_2xx']}   socket errors {result['socket_errors']}"
+    return run_wrk(
+        port=port,
+        script="cycle.lua",
+        requests=requests,
+        connections=connections,
+        seconds=seconds,
+        env={"BENCH_TOKEN": token},
     )
 
 
@@ -152,7 +103,7 @@ def run(args: argparse.Namespace, store, token: str) -> dict:
             _return_requests(store, RETURN_RATE_CEILING * args.seconds, args.seed)
         )
     ]
-    server = _start_server(args.port, work / "server.log")
+    server = start_server(args.port, work / "server.log")
     results: dict = {"database": os.environ["DATABASE_URL"].rsplit("/", 1)[-1]}
     try:
         _wrk(args.port, token, reads, 2, 2)  # warm up both workers' connections
@@ -191,9 +142,9 @@ def main() -> None:
         # The bench's returns are the newest ones: remove them so the data set stays as it was.
         Return.objects.filter(store=store, pk__gt=last_return).delete()
     for result in results["read_order"]:
-        _print("GET order", result)
+        print_http_result("GET order", result)
     for result in results["create_return"]:
-        _print("POST return (2 lines)", result)
+        print_http_result("POST return (2 lines)", result)
     (RESULTS_DIR / "http.json").write_text(json.dumps(results, indent=2))
 
 

@@ -16,50 +16,28 @@ wrk's latency is the server time seen on the loopback. `http_bench.py` documents
 import argparse
 import json
 import os
-import re
 import shutil
-import subprocess
 import sys
-import time
 import urllib.parse
 import urllib.request
 from http.cookiejar import CookieJar
 from pathlib import Path
 
 from _common import (
-    BENCH_DIR,
     DEFAULT_PG_URL,
     RESULTS_DIR,
-    ROOT,
     STORE,
     configure,
     lookup_sample,
     postgres_reachable,
     prepare_dataset,
+    print_http_result,
+    run_wrk,
+    start_server,
 )
-from http_bench import _print
 
 CONNECTIONS = (1, 8)
 SESSIONS = 2000
-
-
-def _start_server(port: int, log: Path) -> subprocess.Popen:
-    command = [str(ROOT / ".venv/bin/retour"), "serve", "--port", str(port), "--workers", "2"]
-    env = os.environ | {
-        "RETOUR_LOG_LEVEL": "WARNING",
-        "RETOUR_PORTAL_LOOKUPS_PER_IP": str(10**9),
-        "RETOUR_PORTAL_FAILURES_PER_ORDER": str(10**9),
-    }
-    server = subprocess.Popen(command, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
-                return server
-        except OSError:
-            time.sleep(0.3)
-    server.terminate()
-    sys.exit(f"the server did not start: see {log}")
 
 
 def _csrf_pair(port: int) -> tuple[str, str]:
@@ -103,34 +81,9 @@ def _item_requests(store, seed: int) -> list[str]:
 
 
 def _wrk(port: int, requests: Path, connections: int, seconds: int) -> dict:
-    threads = min(connections, 2)
-    env = os.environ | {"BENCH_REQUESTS": str(requests), "BENCH_THREADS": str(threads)}
-    command = [
-        "wrk",
-        f"-t{threads}",
-        f"-c{connections}",
-        f"-d{seconds}s",
-        "--latency",
-        "-s",
-        str(BENCH_DIR / "portal.lua"),
-        f"http://127.0.0.1:{port}",
-    ]
-    output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
-    match = re.search(r"^BENCH (.*)$", output, re.MULTILINE)
-    if match is None:
-        sys.exit(f"unexpected wrk output:\n{output}")
-    raw = {key: int(value) for key, value in (item.split("=") for item in match[1].split())}
-    return {
-        "connections": connections,
-        "requests": raw["requests"],
-        "rps": round(raw["requests"] / (raw["duration_us"] / 1e6), 1),
-        "p50_ms": raw["p50_us"] / 1000,
-        "p95_ms": raw["p95_us"] / 1000,
-        "p99_ms": raw["p99_us"] / 1000,
-        # wrk counts answers >= 400 here: a successful look-up (302 to the items page) is not one.
-        "non_2xx": raw["non2xx"],
-        "socket_errors": raw["socket_errors"],
-    }
+    return run_wrk(
+        port=port, script="portal.lua", requests=requests, connections=connections, seconds=seconds
+    )
 
 
 def _write(path: Path, lines: list[str]) -> Path:
@@ -162,7 +115,15 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     items = _write(work / "items.txt", _item_requests(store, args.seed))
     print(f"Portal bench on {label}: gunicorn 2 workers, wrk {args.seconds} s per run")
-    server = _start_server(args.port, work / "server.log")
+    server = start_server(
+        args.port,
+        work / "server.log",
+        # The bench looks up thousands of orders from one IP: lift the portal's limits.
+        {
+            "RETOUR_PORTAL_LOOKUPS_PER_IP": str(10**9),
+            "RETOUR_PORTAL_FAILURES_PER_ORDER": str(10**9),
+        },
+    )
     results: dict = {"database": url.rsplit("/", 1)[-1], "orders": args.orders}
     try:
         cookie, token = _csrf_pair(args.port)
@@ -178,9 +139,9 @@ def main() -> None:
 
         Throttle.objects.all().delete()
     for result in results["lookup"]:
-        _print("POST look-up", result)
+        print_http_result("POST look-up", result)
     for result in results["items"]:
-        _print("GET items page", result)
+        print_http_result("GET items page", result)
     (RESULTS_DIR / "portal.json").write_text(json.dumps(results, indent=2))
 
 
