@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from retour.core.errors import DomainError
+from retour.logistics.selectors import return_label
 from retour.portal import selectors, services, state
 from retour.portal.journey import (
     _line_view,
@@ -108,20 +109,29 @@ def _timeline(page: Page, return_request: Return) -> list[dict[str, Any]]:
     return steps
 
 
-def _label(return_request: Return) -> dict[str, Any]:
-    """The label's state: ready (carrier and tracking number known) or being prepared."""
-    parcel = return_request.method in (
-        ReturnMethod.DROP_OFF,
-        ReturnMethod.PICKUP,
-        ReturnMethod.MAIL,
-    )
+PARCEL_METHODS = (ReturnMethod.DROP_OFF, ReturnMethod.PICKUP, ReturnMethod.MAIL)
+
+
+def _label(page: Page, return_request: Return) -> dict[str, Any]:
+    """The label's state: ready (carrier and tracking number known, with the PDF to download
+    and the carrier's QR code when logistics made them) or being prepared. One query at most,
+    whatever the size of the return; the label's bytes are not loaded."""
+    parcel = return_request.method in PARCEL_METHODS
+    needed = parcel and return_request.status not in ENDED
+    shipment = return_label(return_request, with_files=False) if needed else None
+    carrier = return_request.carrier or (shipment.carrier_name if shipment else "")
+    number = return_request.tracking_number or (shipment.tracking_number if shipment else "")
     waiting = return_request.status in (S.REQUESTED, S.PENDING_REVIEW, S.APPROVED)
     return {
-        "needed": parcel and return_request.status not in ENDED,
-        "ready": bool(return_request.tracking_number),
-        "preparing": parcel and waiting and not return_request.tracking_number,
-        "carrier": return_request.carrier,
-        "tracking_number": return_request.tracking_number,
+        "needed": needed,
+        "ready": bool(number),
+        "preparing": parcel and waiting and not number and shipment is None,
+        "carrier": carrier,
+        "tracking_number": number,
+        "pdf_url": _url(page, "label-pdf", rma=return_request.rma)
+        if shipment is not None and shipment.has_pdf
+        else "",
+        "qr_code_url": shipment.qr_code_url if shipment is not None else "",
     }
 
 
@@ -147,7 +157,7 @@ def confirmation(request: HttpRequest, page: Page, rma: str) -> HttpResponse:
     context = {
         "return": return_request,
         "lines": _lines(page, return_request),
-        "label": _label(return_request),
+        "label": _label(page, return_request),
         "packing": packing_instructions(return_request.decision, page.language),
         "estimate": breakdown_view(page, estimate, titles),
         "tracking_url": request.build_absolute_uri(
@@ -195,7 +205,7 @@ def track(request: HttpRequest, page: Page, rma: str) -> HttpResponse:
         "return": return_request,
         "lines": _lines(page, return_request),
         "timeline": _timeline(page, return_request),
-        "label": _label(return_request),
+        "label": _label(page, return_request),
         "refunds": refunds,
         "recommendations": [
             {**pick, "price_text": page.money(pick["price"]) if pick["price"] else ""}
@@ -213,6 +223,25 @@ def track(request: HttpRequest, page: Page, rma: str) -> HttpResponse:
 def label(request: HttpRequest, page: Page, rma: str) -> HttpResponse:
     """The e-mail's "label" link: the tracking page's label section."""
     return HttpResponseRedirect(_url(page, "track", rma=rma) + "#label")
+
+
+@require_GET
+@portal_view
+def label_pdf(request: HttpRequest, page: Page, rma: str) -> HttpResponse:
+    """The label to print, for a session that may follow this return; any other request (no
+    access, no such return, no label yet) gets the same 404."""
+    return_request = _shopper_return(request, page, rma)
+    if return_request is None or return_request.status in ENDED:
+        return _forbidden(request, page)
+    shipment = return_label(return_request)
+    if shipment is None or not shipment.label_pdf:
+        return _forbidden(request, page)
+    response = HttpResponse(bytes(shipment.label_pdf), content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="return-label-{return_request.rma}.pdf"'
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @require_http_methods(["GET", "POST"])

@@ -20,6 +20,7 @@ urlpatterns = [
     path("<slug:slug>/track/<str:rma>/", tracking.track, name="track"),
     path("<slug:slug>/track/<str:rma>/feedback/", tracking.feedback, name="feedback"),
     path("<slug:slug>/track/<str:rma>/label/", tracking.label, name="label"),
+    path("<slug:slug>/track/<str:rma>/label.pdf", tracking.label_pdf, name="label-pdf"),
     path("<slug:slug>/track/<str:rma>/<str:token>/", tracking.signed_link, name="signed-link"),
     path(
         "<slug:slug>/track/<str:rma>/<str:token>/<path:rest>",

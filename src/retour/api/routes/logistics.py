@@ -19,6 +19,7 @@ from retour.logistics.documents import (
     render_pickup_manifest_pdf,
 )
 from retour.logistics.models import Shipment
+from retour.logistics.selectors import return_label
 from retour.returns.models import Return
 
 router = Router(tags=["logistics"])
@@ -88,8 +89,8 @@ def _return(request: HttpRequest, store: str, rma: str, scope: str) -> Return:
 
 
 def _label(return_request: Return) -> Shipment:
-    shipment = services.live_shipment(return_request)
-    if shipment is None or shipment.status != "created":
+    shipment = return_label(return_request)
+    if shipment is None:
         raise services.NoLabel("This return has no label.")
     return shipment
 
