@@ -6,8 +6,12 @@ from datetime import timedelta
 
 from django.conf import settings
 
-from retour.core.jobs import job, periodic
+from retour.core.actors import Actor
+from retour.core.jobs import enqueue_retry, job, periodic
 from retour.logistics import services
+from retour.logistics.adapters.base import CarrierError
+from retour.returns.choices import ReturnMethod, ReturnStatus
+from retour.returns.models import Return
 
 
 @periodic(
@@ -32,3 +36,34 @@ def _poll_interval() -> timedelta:
 def poll_stale_tracking() -> dict:
     outcome = services.poll_stale_tracking()
     return {"polled": outcome.polled, "events": outcome.events, "failed": outcome.failed}
+
+
+# The parcel of these methods travels with a carrier label; in store and "keep the item" need none.
+LABELLED_METHODS = frozenset({ReturnMethod.DROP_OFF, ReturnMethod.PICKUP, ReturnMethod.MAIL})
+LABEL_ACTOR = Actor.system("labels")
+
+
+def on_event_emitted(sender, *, event, **kwargs) -> None:
+    """`event_emitted` receiver: once a return is approved, its label is made in the background.
+    The job is enqueued in the approving transaction: it exists exactly when the approval does."""
+    if event.type != f"return.{ReturnStatus.APPROVED}":
+        return
+    details = event.payload.get("return", {})
+    if details.get("method") in LABELLED_METHODS:
+        issue_label_for_return.enqueue(str(details["id"]))
+
+
+@job
+def issue_label_for_return(return_id: str, attempt: int = 0) -> str:
+    """Make the label of an approved return (seed step 2). A carrier that is down is tried again
+    with backoff; a return that moved on meanwhile (cancelled, labelled by staff) is left alone."""
+    return_request = Return.objects.filter(pk=int(return_id)).first()
+    if return_request is None or return_request.status != ReturnStatus.APPROVED:
+        return "skipped"
+    try:
+        services.issue_label(return_request=return_request, actor=LABEL_ACTOR)
+    except CarrierError as error:
+        if error.retryable and enqueue_retry(issue_label_for_return, return_id, attempt=attempt):
+            return "retrying"
+        return "failed"
+    return "issued"
