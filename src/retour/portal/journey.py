@@ -124,6 +124,19 @@ def _session(request: HttpRequest, page: Page) -> dict[str, Any] | None:
     return draft if draft.get("order") else None
 
 
+def _draft_for(
+    request: HttpRequest, page: Page, step: str
+) -> tuple[dict[str, Any] | None, HttpResponseRedirect | None]:
+    """The shopper's draft for `step`, or where to send them instead: the look-up without a
+    looked-up order, or the first earlier step they have not completed."""
+    draft = _session(request, page)
+    if draft is None:
+        return None, _redirect(page, "lookup")
+    if (missing := _needs(draft, step)) is not None:
+        return None, _redirect(page, missing)
+    return draft, None
+
+
 def _line_view(page: Page, loaded: Loaded, line: OrderLine) -> dict[str, Any]:
     shown = loaded.display[line.pk]
     options = shown["options"] or shown["variant__options"] or {}
@@ -281,11 +294,9 @@ def items(request: HttpRequest, page: Page) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @portal_view
 def reasons(request: HttpRequest, page: Page) -> HttpResponse:
-    draft = _session(request, page)
-    if draft is None:
-        return _redirect(page, "lookup")
-    if (missing := _needs(draft, "reasons")) is not None:
-        return _redirect(page, missing)
+    draft, detour = _draft_for(request, page, "reasons")
+    if detour is not None:
+        return detour
     catalogue = selectors.reason_catalogue(page.store.pk)
     by_code = {r.code: r for parent in catalogue for r in [parent, *parent.listed_children]}
     for reason in by_code.values():
@@ -397,11 +408,9 @@ def _allowed(loaded: Loaded, draft: dict[str, Any], attribute: str) -> list[str]
 @require_http_methods(["GET", "POST"])
 @portal_view
 def resolution(request: HttpRequest, page: Page) -> HttpResponse:
-    draft = _session(request, page)
-    if draft is None:
-        return _redirect(page, "lookup")
-    if (missing := _needs(draft, "resolution")) is not None:
-        return _redirect(page, missing)
+    draft, detour = _draft_for(request, page, "resolution")
+    if detour is not None:
+        return detour
     reasons = selectors.reasons_by_code(page.store.pk)
     loaded = _load(draft["order"], _choice(draft, reasons, upto="resolution"))
     allowed = _allowed(loaded, draft, "resolutions")
@@ -513,11 +522,9 @@ def _shops(page: Page) -> list[dict[str, str]]:
 @require_http_methods(["GET", "POST"])
 @portal_view
 def method(request: HttpRequest, page: Page) -> HttpResponse:
-    draft = _session(request, page)
-    if draft is None:
-        return _redirect(page, "lookup")
-    if (missing := _needs(draft, "method")) is not None:
-        return _redirect(page, missing)
+    draft, detour = _draft_for(request, page, "method")
+    if detour is not None:
+        return detour
     reasons = selectors.reasons_by_code(page.store.pk)
     loaded = _load(draft["order"], _choice(draft, reasons, upto="method"))
     allowed = _allowed(loaded, draft, "methods")
@@ -625,11 +632,9 @@ def _destination(resolution_code: str) -> str:
 @require_http_methods(["GET", "POST"])
 @portal_view
 def review(request: HttpRequest, page: Page) -> HttpResponse:
-    draft = _session(request, page)
-    if draft is None:
-        return _redirect(page, "lookup")
-    if (missing := _needs(draft, "review")) is not None:
-        return _redirect(page, missing)
+    draft, detour = _draft_for(request, page, "review")
+    if detour is not None:
+        return detour
     reasons = selectors.reasons_by_code(page.store.pk)
     errors: dict[str, str] = {}
     refused: dict[int, list[str]] = {}
