@@ -11,6 +11,7 @@ from retour.events.models import OutboxEvent
 from retour.notifications.choices import Channel, DeliveryStatus
 from retour.notifications.models import Delivery, WebhookEndpoint
 from tests.browser.accessibility import serious_violations
+from tests.browser.staff import sign_in
 
 URL = "/dashboard/operations/"
 PASSWORD = "watch-the-queue-42"
@@ -165,11 +166,7 @@ def test_the_page_renders_in_a_browser_and_is_accessible(store_a, owner_a, live_
     _failed(store_a)
     _event(store_a, dispatched=False)
 
-    page.goto(f"{live_server.url}/dashboard/login/")
-    page.keyboard.type(owner_a.username)
-    page.keyboard.press("Tab")
-    page.keyboard.type(PASSWORD)
-    page.keyboard.press("Enter")
+    sign_in(page, live_server.url, owner_a.username, PASSWORD)
     expect(page.locator("h1")).to_have_text("Receiving station")
     page.get_by_role("link", name="Operations").click()
 

@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 from retour.returns.choices import ReturnStatus
 from retour.returns.models import Return
 from tests.browser.accessibility import serious_violations
+from tests.browser.staff import sign_in
 from tests.warehouse.helpers import parcel_on_its_way, warehouse_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -31,11 +32,7 @@ def test_a_row_of_parcels_is_received_from_the_scan_field(store_a, operator, liv
     second, _lines = parcel_on_its_way(store_a, lines=[1], tracking="6A000000002FR")
     announce = page.locator("#announce")
 
-    page.goto(f"{live_server.url}/dashboard/login/")
-    page.keyboard.type(operator.username)
-    page.keyboard.press("Tab")
-    page.keyboard.type(PASSWORD)
-    page.keyboard.press("Enter")
+    sign_in(page, live_server.url, operator.username, PASSWORD)
     expect(page.locator("h1")).to_have_text("Receiving station")
 
     _scan(page, first.rma.lower().replace("-", " "))
