@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from retour.dashboard import views
+from retour.dashboard.views import receiving, reports
 
 app_name = "dashboard"
 
@@ -20,11 +20,11 @@ urlpatterns = [
         auth_views.LogoutView.as_view(next_page=reverse_lazy("dashboard:login")),
         name="logout",
     ),
-    path("receiving/", views.receiving, name="receiving"),
-    path("receiving/scan", views.scan, name="receiving-scan"),
-    path("receiving/receive", views.receive, name="receiving-receive"),
-    path("receiving/clear", views.clear, name="receiving-clear"),
-    path("reports/daily", views.daily_report, name="daily-report"),
-    path("operations/", views.operations, name="operations"),
-    path("reports/daily.csv", views.daily_report_csv, name="daily-report-csv"),
+    path("receiving/", receiving.station, name="receiving"),
+    path("receiving/scan", receiving.scan, name="receiving-scan"),
+    path("receiving/receive", receiving.receive, name="receiving-receive"),
+    path("receiving/clear", receiving.clear, name="receiving-clear"),
+    path("reports/daily", reports.daily_report, name="daily-report"),
+    path("operations/", reports.operations, name="operations"),
+    path("reports/daily.csv", reports.daily_report_csv, name="daily-report-csv"),
 ]

@@ -11,39 +11,27 @@ in the session: nothing is written until the parcel is received. Staff see only 
 the stores where their role may receive (`accounts.access.staff_access`).
 """
 
-from datetime import date
-
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as Forbidden
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.urls import reverse_lazy
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from retour.accounts.access import staff_access
 from retour.accounts.scopes import Scope
-from retour.commerce.models import Store
 from retour.core.errors import DomainError
-from retour.dashboard.access import owned_store_ids
-from retour.notifications import selectors as notifications
-from retour.warehouse import reports, services
+from retour.dashboard.views.common import staff_only, store_ids_with
+from retour.warehouse import services
 from retour.warehouse.choices import DiscrepancyKind
 from retour.warehouse.selectors import match_item, return_at_station, return_for_scan
 
-LOGIN = reverse_lazy("dashboard:login")
 RECEIVE_COMMANDS = frozenset({"RECEIVE", "#RECEIVE", "RECEVOIR"})
 MAX_SCANS = 500
 SESSION_KEY = "receiving_station"
 
-staff_only = login_required(login_url=LOGIN)
-
 
 def _receiving_store_ids(request: HttpRequest) -> list[int]:
-    access = staff_access(request.user)
-    return [g.store_id for g in access.grants.values() if Scope.RETURNS_RECEIVE in g.scopes]
+    return store_ids_with(request, Scope.RETURNS_RECEIVE)
 
 
 def _state(request: HttpRequest) -> dict:
@@ -90,7 +78,7 @@ def _answer(request: HttpRequest, store_ids: list[int]) -> HttpResponse:
 
 @staff_only
 @require_GET
-def receiving(request: HttpRequest) -> HttpResponse:
+def station(request: HttpRequest) -> HttpResponse:
     store_ids = _receiving_store_ids(request)
     context = _panel_context(request, store_ids)
     context["can_receive"] = bool(store_ids)
@@ -234,49 +222,3 @@ def receive(request: HttpRequest) -> HttpResponse:
 def clear(request: HttpRequest) -> HttpResponse:
     _save(request, {"status": "", "message": _("Station cleared.")})
     return _answer(request, _receiving_store_ids(request))
-
-
-def _report_stores(request: HttpRequest) -> list[Store]:
-    return list(Store.objects.filter(pk__in=_receiving_store_ids(request)).order_by("name"))
-
-
-def _day(request: HttpRequest) -> date:
-    try:
-        return date.fromisoformat(request.GET.get("day", ""))
-    except ValueError:
-        return timezone.localdate()
-
-
-@staff_only
-@require_GET
-def daily_report(request: HttpRequest) -> HttpResponse:
-    day = _day(request)
-    stores = [(store, reports.daily_report(store, day)) for store in _report_stores(request)]
-    return render(request, "dashboard/daily_report.html", {"day": day, "stores": stores})
-
-
-@staff_only
-@require_GET
-def daily_report_csv(request: HttpRequest) -> HttpResponse:
-    day = _day(request)
-    store = next((s for s in _report_stores(request) if s.slug == request.GET.get("store")), None)
-    if store is None:
-        return HttpResponse(status=404)
-    response = HttpResponse(reports.daily_csv(store, day), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="receiving-{store.slug}-{day}.csv"'
-    return response
-
-
-@staff_only
-@require_GET
-def operations(request: HttpRequest) -> HttpResponse:
-    """Queue depth, failures and retries, for the owners: the job queue's figures are the whole
-    process's (jobs have no store), the notifications' are those of the stores the user owns."""
-    store_ids = owned_store_ids(request)
-    if not store_ids:
-        raise Forbidden
-    figures = notifications.operations(store_ids)
-    stores = list(
-        Store.objects.filter(pk__in=store_ids).order_by("name").values_list("name", flat=True)
-    )
-    return render(request, "dashboard/operations.html", {**figures, "stores": stores})
