@@ -227,7 +227,7 @@ def main() -> None:
 
     _store, order = _data()
     choice = _choice(order)
-    loaded, lines = order_with_facts(order.pk), lines_with_facts(order.pk)
+    loaded, lines = order_with_facts(order.pk, history=True), lines_with_facts(order.pk)
     facts = order_facts(loaded, lines, assess(loaded))
     policy = compiled(_version(loaded))
     now = timezone.now()

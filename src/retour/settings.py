@@ -30,6 +30,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "retour.core",
     "retour.commerce",
     "retour.events",
@@ -40,6 +43,8 @@ INSTALLED_APPS = [
     "retour.refunds",
     "retour.warehouse",
     "retour.notifications",
+    "retour.connectors",
+    "retour.insights",
     "retour.api",
     "retour.portal",
     "retour.dashboard",
@@ -54,6 +59,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -101,7 +107,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -168,6 +177,15 @@ RETOUR_PORTAL = {
     "FAILURES_PER_ORDER": env_int("RETOUR_PORTAL_FAILURES_PER_ORDER", 5),
     "ORDER_WINDOW": env_int("RETOUR_PORTAL_ORDER_WINDOW", 900),
 }
+# Staff sign-in (retour.dashboard): a session idle this long is signed out; failed sign-ins are
+# counted per IP address and per username (accounts/throttle.py); TOTP two-factor (django-otp).
+RETOUR_DASHBOARD = {
+    "IDLE_MINUTES": env_int("RETOUR_STAFF_IDLE_MINUTES", 30),
+    "SIGNIN_FAILURES_PER_IP": env_int("RETOUR_SIGNIN_FAILURES_PER_IP", 20),
+    "SIGNIN_FAILURES_PER_USER": env_int("RETOUR_SIGNIN_FAILURES_PER_USER", 5),
+    "SIGNIN_WINDOW": env_int("RETOUR_SIGNIN_WINDOW", 900),
+}
+OTP_TOTP_ISSUER = "Retour"
 # Carriers (retour.logistics): seconds to wait for a carrier's answer. A return with no carrier
 # scan expires after RETOUR_RETURN_SHIP_DAYS (above), its label voided. Labels whose carrier sent
 # no tracking event for TRACKING_STALE_HOURS are polled every TRACKING_POLL_MINUTES.
@@ -176,6 +194,16 @@ RETOUR_LOGISTICS = {
     "TRACKING_POLL_MINUTES": env_int("RETOUR_TRACKING_POLL_MINUTES", 30),
     "TRACKING_STALE_HOURS": env_int("RETOUR_TRACKING_STALE_HOURS", 6),
     "TRACKING_POLL_BATCH": env_int("RETOUR_TRACKING_POLL_BATCH", 200),
+}
+# Shop platform connectors: HTTP timeout, how many orders a backfill page reads, the import batch.
+RETOUR_CONNECTORS = {
+    "HTTP_TIMEOUT": env_int("RETOUR_CONNECTOR_TIMEOUT", 20),
+    "PAGE_SIZE": env_int("RETOUR_CONNECTOR_PAGE_SIZE", 50),
+    "IMPORT_BATCH": env_int("RETOUR_IMPORT_BATCH", 2000),
+    "POLL_MINUTES": env_int("RETOUR_CONNECTOR_POLL_MINUTES", 10),
+    # A restock waits this long before its own write-back, so that the refund that usually
+    # follows carries it (one platform refund with restock rather than a separate adjustment).
+    "RESTOCK_DELAY": env_int("RETOUR_CONNECTOR_RESTOCK_DELAY", 300),
 }
 # SMS through a Twilio-compatible Messages API; off while RETOUR_SMS_ACCOUNT is unset.
 RETOUR_SMS = {

@@ -12,4 +12,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("returns/", include("retour.portal.urls")),
     path("dashboard/", include("retour.dashboard.urls")),
+    path("connectors/", include("retour.connectors.urls")),
 ]

@@ -29,7 +29,44 @@ def make_tenant(store, tag: str) -> Tenant:
     claim = services.create_claim(
         order=order, kind="damaged", lines=[LineRequest(second.pk, 1)], actor=SYSTEM
     )
+    add_money(return_request)
     return Tenant(store=store, order=order, return_request=return_request, claim=claim)
+
+
+def add_money(return_request) -> None:
+    """A refund of the return (requested, its one part pending) and some store credit of its
+    shopper, for the refund and store-credit routes."""
+    from decimal import Decimal
+
+    from retour.refunds.credit import issue_credit
+    from retour.refunds.models import Refund, RefundAllocation
+
+    order = return_request.order
+    refund = Refund.objects.create(
+        store=order.store,
+        return_request=return_request,
+        order=order,
+        reference=f"RF-{return_request.rma}",
+        sequence=1,
+        idempotency_key=f"retour-{return_request.rma}-1",
+        currency=order.currency,
+        amount=Decimal("10.00"),
+        actor_kind="system",
+    )
+    RefundAllocation.objects.create(
+        refund=refund,
+        destination="original_payment",
+        payment=order.payments.get(),
+        amount=Decimal("10.00"),
+        idempotency_key=f"{refund.idempotency_key}-1-or-a1",
+    )
+    issue_credit(
+        store=order.store,
+        customer=order.customer,
+        currency=order.currency,
+        amount=Decimal("20.00"),
+        actor=SYSTEM,
+    )
 
 
 @pytest.fixture

@@ -121,6 +121,18 @@ def _unit(t: Tenant) -> dict[str, Any]:
     return {"rma": t.return_request.rma, "line_id": t.return_lines[0].pk, "unit_index": 1}
 
 
+def _refund(t: Tenant) -> dict[str, Any]:
+    from retour.refunds.models import Refund
+
+    return {"reference": Refund.objects.get(return_request=t.return_request).reference}
+
+
+def _credit_code(t: Tenant) -> dict[str, Any]:
+    from retour.refunds.models import StoreCreditAccount
+
+    return {"code": StoreCreditAccount.objects.get(store=t.store).code}
+
+
 def _action(path: str, scope: str, body: Params | None = None) -> Route:
     return Route("POST", f"{S}/returns/{{rma}}/{path}", scope, _rma, body)
 
@@ -128,6 +140,13 @@ def _action(path: str, scope: str, body: Params | None = None) -> Route:
 ROUTES: list[Route] = [
     Route("GET", "/api/v1/stores", None, own_store_status=200),
     Route("GET", f"{S}/orders/{{number}}", Scope.ORDERS_READ, lambda t: {"number": t.order.number}),
+    Route(
+        "POST",
+        f"{S}/orders/{{number}}/eligibility",
+        Scope.ORDERS_READ,
+        lambda t: {"number": t.order.number},
+        body=lambda t: {"lines": [{"order_line_id": t.lines[0].pk, "quantity": 1}]},
+    ),
     Route(
         "PUT",
         f"{S}/orders/external/{{external_id}}",
@@ -255,5 +274,43 @@ ROUTES: list[Route] = [
         f"{S}/warehouse/reports/disclosure.csv",
         Scope.RETURNS_RECEIVE,
         own_store_status=200,
+    ),
+    # Refunds and store credit (issue 7). The tenant's refund is requested (one pending part):
+    # asking again gives it back (201), approving or retrying it is refused by its state (409).
+    Route("GET", f"{S}/refunds", Scope.RETURNS_READ, own_store_status=200),
+    Route("GET", f"{S}/refunds/{{reference}}", Scope.RETURNS_READ, _refund),
+    _action("refunds", Scope.REFUNDS_WRITE, lambda t: {}),
+    Route("POST", f"{S}/refunds/{{reference}}/approve", Scope.REFUNDS_APPROVE, _refund),
+    Route("POST", f"{S}/refunds/{{reference}}/retry", Scope.REFUNDS_WRITE, _refund),
+    Route(
+        "POST",
+        f"{S}/refunds/{{reference}}/cancel",
+        Scope.REFUNDS_WRITE,
+        _refund,
+        body=lambda t: {"reason": "duplicate"},
+    ),
+    Route("GET", f"{S}/store-credit/{{code}}", Scope.STORE_CREDIT, _credit_code),
+    Route(
+        "POST",
+        f"{S}/store-credit/{{code}}/redeem",
+        Scope.STORE_CREDIT,
+        _credit_code,
+        body=lambda t: {"amount": "5.00", "reference": "shop-order-1"},
+    ),
+    # Stripe authenticates by the store's webhook secret: without its signature, 401.
+    Route(
+        "POST",
+        "/api/v1/webhooks/stripe/{slug}",
+        None,
+        lambda t: {"slug": t.store.slug},
+        own_store_status=401,
+    ),
+    # Public fit advice (insights): no key; a product of another store is 404.
+    *(
+        Route("GET", path, None, lambda t: {"product": t.lines[0].variant.product.external_id})
+        for path in (
+            "/api/v1/public/{store}/products/{product}/fit-advice",
+            "/api/v1/public/{store}/products/{product}/fit-advice.js",
+        )
     ),
 ]

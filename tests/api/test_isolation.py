@@ -9,6 +9,7 @@ from django.test import Client
 
 from retour.accounts.scopes import Scope
 from retour.commerce.models import AuditEvent, Customer, Order, OrderLine, Product
+from retour.refunds.models import Refund, RefundAllocation, StoreCreditEntry
 from retour.returns.models import Claim, ClaimLine, Return, ReturnEvent, ReturnLine
 from tests.api.routes import ROUTES, Route, Tenant
 from tests.factories import api_key
@@ -39,6 +40,13 @@ def fingerprint(tenant: Tenant) -> dict:
         "claims": list(Claim.objects.filter(store=store).order_by("id").values()),
         "claim_lines": ClaimLine.objects.filter(claim__store=store).count(),
         "audit": AuditEvent.objects.filter(store=store).count(),
+        "refunds": list(Refund.objects.filter(store=store).order_by("id").values()),
+        "refund_parts": list(
+            RefundAllocation.objects.filter(refund__store=store).order_by("id").values()
+        ),
+        "credit": list(
+            StoreCreditEntry.objects.filter(account__store=store).order_by("id").values()
+        ),
     }
 
 

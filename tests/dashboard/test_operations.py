@@ -167,7 +167,7 @@ def test_the_page_renders_in_a_browser_and_is_accessible(store_a, owner_a, live_
     _event(store_a, dispatched=False)
 
     sign_in(page, live_server.url, owner_a.username, PASSWORD)
-    expect(page.locator("h1")).to_have_text("Receiving station")
+    expect(page.locator("h1")).to_have_text("Overview")
     page.get_by_role("link", name="Operations").click()
 
     expect(page.locator("h1")).to_have_text("Operations")

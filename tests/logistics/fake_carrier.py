@@ -80,7 +80,7 @@ def start(fake: FakeCarrier) -> tuple[ThreadingHTTPServer, threading.Thread]:
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (timeout tests)
 
-        do_GET = do_POST = do_PUT = do_DELETE = _serve  # noqa: N815 - http.server names
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve  # noqa: N815 - http.server names
 
         def log_message(self, *args: object) -> None:
             pass

@@ -152,6 +152,80 @@ def serve_sendcloud(fake, parcel_id: int = 3172) -> None:
     )
 
 
+SC_RETURN_ID = 5151
+
+
+def sendcloud_v3_return(url: str, parcel_id: int = 3172, *, announced: bool = True, errors=()):
+    """A v3 Return as `GET /returns/{id}` shows it: before the carrier has it, no tracking
+    number and no label; an announcement failure lists `errors`."""
+    label = f"{url}/api/v3/parcels/{parcel_id}/documents/label"
+    return {
+        "from_address": {
+            "name": "Camille Martin",
+            "address_line_1": "12 rue Oberkampf",
+            "postal_code": "75011",
+            "city": "Paris",
+            "country_code": "FR",
+        },
+        "to_address": {
+            "name": "Maison Exemple",
+            "address_line_1": "ZA des Chênes",
+            "postal_code": "69800",
+            "city": "Saint-Priest",
+            "country_code": "FR",
+        },
+        "shipping_product": {"code": "colissimo:home/return"},
+        "shipping_option": {"code": "colissimo:home/return"},
+        "weight": {"value": 1500, "unit": "g"},
+        "collo_count": 1,
+        "send_tracking_emails": False,
+        "label_url": label if announced else None,
+        "label": {"label_printer": label, "normal_printer": [f"{label}?paper_size=a4"] * 4}
+        if announced
+        else None,
+        "label_cost": {"value": 5.9, "currency": "EUR"} if announced else None,
+        "tracking_number": SC_TRACKING if announced else None,
+        "tracking_url": f"https://tracking.eu-central-1-0.sendcloud.sc/forward?carrier=colissimo&code={SC_TRACKING}"
+        if announced
+        else None,
+        "is_cancellable": True,
+        "status_history": [
+            {
+                "carrier_update_timestamp": "2026-03-02T10:00:00+01:00",
+                "parcel_status_history_id": "1",
+                "parent_status": "announced" if announced else "announcing",
+                "carrier_code": "",
+                "carrier_message": "",
+            }
+        ],
+        "created_at": "2026-03-02T09:59:00+01:00",
+        "order_number": "R-T000-0000",
+        "errors": list(errors),
+    }
+
+
+def serve_sendcloud_v3(fake, parcel_id: int = 3172, return_id: int = SC_RETURN_ID) -> None:
+    fake.on(
+        "POST",
+        "/api/v3/returns",
+        Answer(201, {"return_id": return_id, "parcel_id": parcel_id, "multi_collo_ids": []}),
+    )
+    fake.on("GET", f"/api/v3/returns/{return_id}", Answer(200, sendcloud_v3_return(fake.url)))
+    fake.on("GET", f"/api/v3/parcels/{parcel_id}/documents/label", sendcloud_document)
+    fake.on(
+        "PATCH",
+        f"/api/v3/returns/{return_id}/cancel",
+        Answer(202, {"message": "Cancellation requested successfully"}),
+    )
+
+
+def sendcloud_document(recorded) -> Answer:
+    """`GET /parcels/{id}/documents/label` answers in the format the `Accept` header asks."""
+    if recorded.headers.get("Accept") == "application/zpl":
+        return Answer(200, ZPL, "application/zpl")
+    return Answer(200, PDF, "application/pdf")
+
+
 def sendcloud_error(code: int, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "request": "api/v2/parcels", "message": message}}
 

@@ -3,12 +3,13 @@ payloads: success, and each error (bad credentials, invalid address, timeout, 5x
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 
 import pytest
 
-from retour.logistics.adapters.base import CarrierError, ShipmentRequest
+from retour.logistics.adapters.base import CarrierError, NotSupported, ShipmentRequest
 from retour.logistics.adapters.easypost import EasyPost
 from retour.logistics.adapters.sendcloud import Sendcloud
 from retour.logistics.choices import TrackingStatus
@@ -32,9 +33,20 @@ def easypost(fake, **credentials) -> EasyPost:
     return EasyPost({"api_key": "EZTK_test", "base_url": f"{fake.url}/v2", **credentials}, {})
 
 
-def sendcloud(fake, **credentials) -> Sendcloud:
+def sendcloud(fake, api_version: str = "v2", **credentials) -> Sendcloud:
     values = {"public_key": "pub", "secret_key": "sec", "base_url": f"{fake.url}/api/v2"}
-    return Sendcloud({**values, **credentials}, {})
+    options = {"api_version": api_version, "announce_delay": 0}
+    return Sendcloud({**values, **credentials}, options)
+
+
+def sendcloud_v3(fake, **options) -> Sendcloud:
+    credentials = {"public_key": "pub", "secret_key": "sec", "base_url": f"{fake.url}/api/v2"}
+    return Sendcloud(credentials, {"announce_delay": 0, **options})
+
+
+def resumable(request: ShipmentRequest, made: list[str]) -> ShipmentRequest:
+    """`request` whose checkpoint records what the carrier made in `made`."""
+    return dataclasses.replace(request, checkpoint=made.append)
 
 
 # ---- EasyPost ------------------------------------------------------------------------------------
@@ -53,7 +65,7 @@ def test_easypost_buys_the_cheapest_return_label_and_fetches_pdf_and_zpl(fake):
     created = fake.calls("POST", "/v2/shipments")[0]
     assert created.json()["shipment"]["is_return"] is True
     assert created.json()["shipment"]["reference"] == "retour-42-label-1"
-    assert created.headers["Idempotency-Key"] == "retour-42-label-1"
+    assert "Idempotency-Key" not in created.headers  # EasyPost documents none
     assert created.headers["Authorization"] == "Basic RVpUS190ZXN0Og=="  # "EZTK_test:"
     assert fake.calls("POST", "/v2/shipments/shp_1/buy")[0].json() == {"rate": {"id": "rate_cheap"}}
 
@@ -356,3 +368,274 @@ def test_sendcloud_pickups_go_to_the_v3_api(fake):
     sent = fake.calls("POST", "/api/v3/pickups")[0].json()
     assert sent["time_slots"][0]["start_at"].startswith("2026-03-04T09:00")
     assert sent["address"]["country_code"] == WAREHOUSE.country[:2].upper()
+
+
+def test_easypost_checkpoints_the_shipment_before_buying_it(fake):
+    p.serve_easypost(fake)
+    fake.on("POST", "/v2/shipments/shp_1/buy", Answer(200, {}, delay=2.5))  # the answer is lost
+    made: list[str] = []
+
+    with pytest.raises(CarrierError) as raised:
+        easypost(fake).create_return_shipment(resumable(REQUEST, made))
+
+    assert (raised.value.reason, raised.value.retryable) == ("timeout", True)
+    assert made == ["shp_1"]
+
+
+def test_easypost_resuming_a_shipment_bought_meanwhile_buys_nothing(fake):
+    p.serve_easypost(fake)
+    bought = {**p.easypost_bought(fake.url), "rates": p.easypost_shipment(fake.url)["rates"]}
+    bought["selected_rate"] = bought["rates"][0]
+    fake.on("GET", "/v2/shipments/shp_1", Answer(200, bought))
+
+    result = easypost(fake).create_return_shipment(dataclasses.replace(REQUEST, resume_id="shp_1"))
+
+    assert (result.tracking_number, result.rate, result.label_pdf) == (
+        p.EP_TRACKING,
+        Decimal("6.40"),
+        p.PDF,
+    )
+    assert fake.calls("POST", "/v2/shipments") == []
+    assert fake.calls("POST", "/v2/shipments/shp_1/buy") == []
+
+
+def test_easypost_resuming_a_shipment_not_bought_buys_it_once(fake):
+    p.serve_easypost(fake)
+    fake.on("GET", "/v2/shipments/shp_1", Answer(200, p.easypost_shipment(fake.url)))
+
+    result = easypost(fake).create_return_shipment(dataclasses.replace(REQUEST, resume_id="shp_1"))
+
+    assert result.tracking_number == p.EP_TRACKING
+    assert fake.calls("POST", "/v2/shipments") == []
+    assert len(fake.calls("POST", "/v2/shipments/shp_1/buy")) == 1
+
+
+def test_easypost_signature_header_is_read_in_any_case(fake):
+    adapter = easypost(fake, webhook_secret="whsec")
+    body = p.dumps(p.easypost_event("evt_1", [("in_transit", "2026-03-02T08:00:00Z")]))
+
+    assert adapter.verify_webhook(body, {"x-hmac-signature": p.easypost_signature(body, "whsec")})
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        ("pre_transit", TrackingStatus.PRE_TRANSIT),
+        ("out_for_delivery", TrackingStatus.OUT_FOR_DELIVERY),
+        ("available_for_pickup", TrackingStatus.AVAILABLE_FOR_PICKUP),
+        ("return_to_sender", TrackingStatus.RETURN_TO_SENDER),
+        ("failure", TrackingStatus.FAILURE),
+        ("cancelled", TrackingStatus.CANCELLED),
+        ("error", TrackingStatus.UNKNOWN),  # EasyPost cannot track the code: no scan
+        ("unknown", TrackingStatus.UNKNOWN),
+    ],
+)
+def test_easypost_documented_tracker_statuses(fake, status, expected):
+    body = p.dumps(p.easypost_event("evt_1", [(status, "2026-03-02T08:00:00Z")]))
+
+    [update] = easypost(fake).parse_webhook(body)
+
+    assert update.status == expected
+
+
+# ---- Sendcloud v3 Returns API --------------------------------------------------------------------
+
+
+def test_sendcloud_v3_creates_a_return_and_fetches_its_label(fake):
+    p.serve_sendcloud_v3(fake)
+    made: list[str] = []
+
+    result = sendcloud_v3(
+        fake, shipping_option_code="colissimo:home/return"
+    ).create_return_shipment(resumable(REQUEST, made))
+
+    assert made == ["5151/3172"]
+    assert (result.carrier_shipment_id, result.tracking_number) == ("5151/3172", p.SC_TRACKING)
+    assert (result.label_pdf, result.label_zpl) == (p.PDF, p.ZPL)
+    assert (result.carrier_name, result.rate, result.currency) == (
+        "colissimo",
+        Decimal("5.9"),
+        "EUR",
+    )
+    sent = fake.calls("POST", "/api/v3/returns")[0]
+    body = sent.json()
+    assert body["from_address"]["postal_code"] == "75011"  # the shopper
+    assert body["to_address"]["postal_code"] == "69800"  # our warehouse
+    assert body["external_reference"] == "retour-42-label-1"
+    assert body["order_number"] == "R-7KQ4-M9XP"
+    assert body["weight"] == {"value": 1500, "unit": "g"}
+    assert body["ship_with"] == {
+        "type": "shipping_option_code",
+        "shipping_option_code": "colissimo:home/return",
+    }
+    assert sent.headers["Authorization"] == "Basic cHViOnNlYw=="
+    accepts = [
+        c.headers["Accept"] for c in fake.calls("GET", "/api/v3/parcels/3172/documents/label")
+    ]
+    assert accepts == ["application/pdf", "application/zpl"]
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "reason", "retryable", "words"),
+    [
+        (
+            401,
+            {
+                "errors": [
+                    {
+                        "status": "401",
+                        "code": "authentication_failed",
+                        "detail": "Invalid username/password.",
+                    }
+                ]
+            },
+            "auth",
+            False,
+            "Invalid username/password.",
+        ),
+        (
+            400,
+            {
+                "errors": [
+                    {
+                        "field": "to_address.postal_code",
+                        "code": "invalid",
+                        "message": "Invalid postal code for country FR",
+                    }
+                ]
+            },
+            "address",
+            False,
+            "Invalid postal code",
+        ),
+        (
+            500,
+            {"errors": [{"status": "500", "detail": "Internal error"}]},
+            "unavailable",
+            True,
+            "500",
+        ),
+        (503, b"<html>Service Unavailable</html>", "unavailable", True, "503"),
+    ],
+)
+def test_sendcloud_v3_errors_are_explained(fake, status, body, reason, retryable, words):
+    fake.on("POST", "/api/v3/returns", Answer(status, body))
+    made: list[str] = []
+
+    with pytest.raises(CarrierError) as raised:
+        sendcloud_v3(fake).create_return_shipment(resumable(REQUEST, made))
+
+    assert (raised.value.reason, raised.value.retryable) == (reason, retryable)
+    assert words in raised.value.message
+    assert made == []
+    assert [r.method for r in fake.requests] == ["POST"]  # no label asked for
+
+
+def test_sendcloud_v3_timeout_is_a_retryable_error(fake):
+    fake.on("POST", "/api/v3/returns", Answer(201, {}, delay=2.5))
+
+    with pytest.raises(CarrierError) as raised:
+        sendcloud_v3(fake).create_return_shipment(REQUEST)
+
+    assert (raised.value.reason, raised.value.retryable) == ("timeout", True)
+
+
+def test_sendcloud_v3_announcement_failure_is_a_clear_final_error(fake):
+    p.serve_sendcloud_v3(fake)
+    error = {
+        "status": "400",
+        "code": "parcel_announcement_error",
+        "detail": "House number is missing",
+        "source": {"pointer": "/from_address/address_line_1"},
+    }
+    returned = p.sendcloud_v3_return(fake.url, announced=False, errors=[error])
+    fake.on("GET", f"/api/v3/returns/{p.SC_RETURN_ID}", Answer(200, returned))
+
+    with pytest.raises(CarrierError) as raised:
+        sendcloud_v3(fake).create_return_shipment(REQUEST)
+
+    assert (raised.value.reason, raised.value.retryable) == ("address", False)
+    assert "/from_address/address_line_1: House number is missing" in raised.value.message
+    assert fake.calls("GET", "/api/v3/parcels/3172/documents/label") == []
+
+
+def test_sendcloud_v3_a_return_not_announced_yet_is_resumed_not_made_again(fake):
+    p.serve_sendcloud_v3(fake)
+    waiting = p.sendcloud_v3_return(fake.url, announced=False)
+    fake.on("GET", f"/api/v3/returns/{p.SC_RETURN_ID}", Answer(200, waiting))
+    made: list[str] = []
+
+    with pytest.raises(CarrierError) as raised:
+        sendcloud_v3(fake).create_return_shipment(resumable(REQUEST, made))
+    assert (raised.value.reason, raised.value.retryable) == ("timeout", True)
+    assert len(fake.calls("GET", f"/api/v3/returns/{p.SC_RETURN_ID}")) == 3
+    p.serve_sendcloud_v3(fake)  # announced meanwhile
+
+    result = sendcloud_v3(fake).create_return_shipment(
+        dataclasses.replace(REQUEST, resume_id=made[0])
+    )
+
+    assert result.tracking_number == p.SC_TRACKING
+    assert len(fake.calls("POST", "/api/v3/returns")) == 1
+
+
+def test_sendcloud_v3_a_reused_reference_says_what_to_do(fake):
+    message = "External reference has already been used in another return."
+    fake.on(
+        "POST",
+        "/api/v3/returns",
+        Answer(
+            400, {"error": {"code": "invalid", "request": "api/v3/returns", "message": message}}
+        ),
+    )
+
+    with pytest.raises(CarrierError) as raised:
+        sendcloud_v3(fake).create_return_shipment(REQUEST)
+
+    assert (raised.value.reason, raised.value.retryable) == ("duplicate", False)
+    assert "R-7KQ4-M9XP" in raised.value.message
+    assert "retour-42-label-1" in raised.value.message
+
+
+def test_sendcloud_v3_cancel_and_its_refusal(fake):
+    p.serve_sendcloud_v3(fake)
+    sendcloud_v3(fake).void("5151/3172")
+    assert len(fake.calls("PATCH", "/api/v3/returns/5151/cancel")) == 1
+    refusal = {
+        "errors": [{"field": "returns", "code": 409, "message": "Return is not cancellable."}]
+    }
+    fake.on("PATCH", "/api/v3/returns/5151/cancel", Answer(409, refusal))
+
+    with pytest.raises(CarrierError) as raised:
+        sendcloud_v3(fake).void("5151/3172")
+
+    assert raised.value.reason == "refused"
+    assert "Return is not cancellable." in raised.value.message
+
+
+def test_sendcloud_v3_poll_reads_the_status_history(fake):
+    returned = p.sendcloud_v3_return(fake.url)
+    returned["status_history"].append(
+        {
+            "carrier_update_timestamp": "2026-03-03T08:00:00+01:00",
+            "parcel_status_history_id": "2",
+            "parent_status": "at-sorting-centre",
+            "carrier_code": "SRT",
+            "carrier_message": "Arrived at the sorting centre",
+        }
+    )
+    fake.on("GET", f"/api/v3/returns/{p.SC_RETURN_ID}", Answer(200, returned))
+
+    updates = sendcloud_v3(fake).poll(carrier_shipment_id="5151/3172", tracking_number="")
+
+    assert [(u.status, u.provider_event_id) for u in updates] == [
+        (TrackingStatus.PRE_TRANSIT, "3172:history:1"),
+        (TrackingStatus.IN_TRANSIT, "3172:history:2"),
+    ]
+    assert updates[1].occurred_at == dt.datetime(2026, 3, 3, 7, tzinfo=dt.UTC)
+    assert updates[1].tracking_number == p.SC_TRACKING
+
+
+def test_sendcloud_v3_has_no_rates_to_shop_yet(fake):
+    with pytest.raises(NotSupported):
+        sendcloud_v3(fake).rates(REQUEST)

@@ -102,7 +102,7 @@ def test_a_retry_after_a_failure_sends_the_same_key_and_buys_one_label(return_a,
 
     shipment = services.issue_label(return_request=return_a, actor=STAFF)
 
-    keys = {call.headers["Idempotency-Key"] for call in fake.calls("POST", "/v2/shipments")}
+    keys = {c.json()["shipment"]["reference"] for c in fake.calls("POST", "/v2/shipments")}
     assert keys == {f"retour-{return_a.pk}-label-1"}
     assert len(fake.calls("POST", "/v2/shipments/shp_1/buy")) == 1
     assert shipment.tracking_number == p.EP_TRACKING
@@ -147,7 +147,8 @@ def test_voiding_returns_to_approved_and_a_new_label_gets_a_new_key(return_a, fa
         ),
     )
     services.issue_label(return_request=return_a, actor=STAFF)
-    assert fake.calls("POST", "/v2/shipments")[-1].headers["Idempotency-Key"].endswith("-label-2")
+    reference = fake.calls("POST", "/v2/shipments")[-1].json()["shipment"]["reference"]
+    assert reference == f"retour-{return_a.pk}-label-2"
 
 
 def test_credentials_are_encrypted_at_rest(store_a):
@@ -188,3 +189,69 @@ def test_a_carrier_failure_answers_502_with_the_reason(return_a, fake, api_a):
     assert response.status_code == 502
     assert response.json()["code"] == "carrier_error"
     assert response.json()["details"]["reason"] == "auth"
+
+
+def test_a_lost_purchase_answer_is_resumed_without_buying_again(return_a, fake):
+    easypost_account(return_a.store, fake)
+    p.serve_easypost(fake)
+    fake.on("POST", "/v2/shipments/shp_1/buy", Answer(200, {}, delay=2.5))  # bought, answer lost
+    with pytest.raises(CarrierError):
+        services.issue_label(return_request=return_a, actor=STAFF)
+    [cut_off] = Shipment.objects.all()
+    assert (cut_off.status, cut_off.resumable, cut_off.carrier_shipment_id) == (
+        ShipmentStatus.FAILED,
+        True,
+        "shp_1",
+    )
+    bought = {**p.easypost_bought(fake.url), "selected_rate": p.easypost_shipment("")["rates"][0]}
+    fake.on("GET", "/v2/shipments/shp_1", Answer(200, bought))
+
+    shipment = services.issue_label(return_request=return_a, actor=STAFF)
+
+    assert shipment.tracking_number == p.EP_TRACKING
+    assert shipment.idempotency_key == cut_off.idempotency_key
+    assert len(fake.calls("POST", "/v2/shipments")) == 1
+    assert len(fake.calls("POST", "/v2/shipments/shp_1/buy")) == 1  # the lost one only
+    return_a.refresh_from_db()
+    assert return_a.status == ReturnStatus.LABEL_ISSUED
+
+
+def test_a_refusal_ends_the_attempt_and_the_next_try_gets_a_new_key(return_a, fake):
+    easypost_account(return_a.store, fake)
+    fake.on(
+        "POST",
+        "/v2/shipments",
+        Answer(422, p.easypost_error("ADDRESS.VERIFY.FAILURE", "Address not found")),
+    )
+    with pytest.raises(CarrierError):
+        services.issue_label(return_request=return_a, actor=STAFF)
+    p.serve_easypost(fake)  # the address was corrected
+
+    shipment = services.issue_label(return_request=return_a, actor=STAFF)
+
+    assert shipment.idempotency_key == f"retour-{return_a.pk}-label-2"
+    assert Shipment.objects.get(status=ShipmentStatus.FAILED).resumable is False
+
+
+def test_a_sendcloud_v3_return_is_labelled_and_resumed_after_a_slow_announcement(return_a, fake):
+    CarrierAccountFactory(
+        store=return_a.store,
+        kind="sendcloud",
+        name="Sendcloud",
+        credentials={"public_key": "pub", "secret_key": "sec", "base_url": f"{fake.url}/api/v2"},
+        options={"announce_delay": 0},
+    )
+    p.serve_sendcloud_v3(fake)
+    waiting = p.sendcloud_v3_return(fake.url, announced=False)
+    fake.on("GET", f"/api/v3/returns/{p.SC_RETURN_ID}", Answer(200, waiting))
+    with pytest.raises(CarrierError):
+        services.issue_label(return_request=return_a, actor=STAFF)
+    p.serve_sendcloud_v3(fake)  # the carrier accepted it meanwhile
+
+    shipment = services.issue_label(return_request=return_a, actor=STAFF)
+
+    assert shipment.carrier_shipment_id == f"{p.SC_RETURN_ID}/3172"
+    assert (shipment.tracking_number, bytes(shipment.label_pdf)) == (p.SC_TRACKING, p.PDF)
+    assert len(fake.calls("POST", "/api/v3/returns")) == 1
+    services.void_label(return_request=return_a, actor=STAFF)
+    assert len(fake.calls("PATCH", f"/api/v3/returns/{p.SC_RETURN_ID}/cancel")) == 1

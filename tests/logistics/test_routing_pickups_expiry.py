@@ -46,6 +46,7 @@ def test_a_country_rule_picks_the_carrier_and_the_cheapest_rate(store_a, fake):
         store=store_a,
         kind="sendcloud",
         credentials={"public_key": "pub", "secret_key": "sec", "base_url": f"{fake.url}/api/v2"},
+        options={"api_version": "v2"},  # rates are read from v2's shipping methods
     )
     RoutingRuleFactory(
         store=store_a, conditions={"country": ["FR"]}, account=sendcloud, strategy="cheapest"

@@ -28,8 +28,9 @@ def sendcloud_return(store_a, fake):
         kind="sendcloud",
         name="Sendcloud",
         credentials={"public_key": "pub", "secret_key": "sec", "base_url": f"{fake.url}/api/v2"},
+        options={"announce_delay": 0},  # the v3 Returns API
     )
-    p.serve_sendcloud(fake)
+    p.serve_sendcloud_v3(fake)
     return_request = approved_return(store_a)
     services.issue_label(return_request=return_request, actor=STAFF)
     return_request.account = account

@@ -34,6 +34,7 @@ def shipment(store_a, fake):
         kind="sendcloud",
         name="Sendcloud",
         credentials={"public_key": "pub", "secret_key": "sec", "base_url": f"{fake.url}/api/v2"},
+        options={"api_version": "v2"},
     )
     p.serve_sendcloud(fake)
     return_request = approved_return(store_a)

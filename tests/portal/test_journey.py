@@ -184,3 +184,24 @@ def test_a_too_large_or_non_image_upload_is_refused(order):
         "/returns/store-a/reasons", {f"reason-{line.pk}": "damaged", f"photos-{line.pk}": huge}
     )
     assert "larger than 10 MB" in response.content.decode()
+
+
+def test_the_server_refuses_a_return_without_the_photo_a_new_rule_asks_for(order, store_a):
+    from retour.policy.services import publish_policy
+    from tests.factories import SYSTEM
+
+    client = Client(HTTP_ACCEPT_LANGUAGE="fr")
+    look_up(client, "store-a", "1042", "ada@example.com")
+    line = order.lines.get()
+    client.post("/returns/store-a/items", {f"qty-{line.pk}": "1"})
+    client.post("/returns/store-a/reasons", {f"reason-{line.pk}": "too_small"})
+    client.post("/returns/store-a/resolution", {"resolution": "refund"})
+    client.post("/returns/store-a/method", {"method": "drop_off"})
+    rule = {"id": "photos-always", "then": {"require_photos": True}}
+    publish_policy(store=store_a, document={"rules": [rule]}, actor=SYSTEM)
+
+    refused = client.post("/returns/store-a/review")
+
+    assert refused.status_code == 422
+    assert "Ajoutez au moins une photo de « Linen shirt »" in refused.content.decode()
+    assert not Return.objects.exists()

@@ -4,12 +4,14 @@ from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
 
+from django.test import Client
 from django.utils import timezone
 
 from retour.commerce.models import Fulfillment, FulfillmentLine, Order, OrderLine, Payment, Store
 from retour.core.actors import Actor
 from retour.refunds.adapters import GatewayRefund, GatewayStatus
 from retour.returns import services as returns
+from retour.returns.links import tracking_path
 from retour.returns.services import LineInspection, LineReceipt, LineRequest
 from tests.factories import CustomerFactory
 
@@ -148,3 +150,12 @@ class FakeGateway:
 
     def retrieve_refund(self, reference):
         return next(r for r in self.by_key.values() if r.reference == reference)
+
+
+def tracking_page(return_request) -> str:
+    """The shopper's tracking page, opened by the e-mail's signed link."""
+    client = Client()
+    client.get(tracking_path(return_request.store.slug, return_request.rma))
+    return client.get(
+        f"/returns/{return_request.store.slug}/track/{return_request.rma}/"
+    ).content.decode()

@@ -28,6 +28,7 @@ class FakeStripe:
         self.mode = "ok"
         self.delay = 0.0
         self.refunds: dict[str, dict] = {}  # id → refund object
+        self.sessions: dict[str, dict] = {}  # id → Checkout Session object
         self.by_key: dict[str, tuple[int, dict]] = {}  # idempotency key → (status, body)
         self.requests: list[dict] = []
         self.slowed: set[str] = set()
@@ -82,6 +83,9 @@ class FakeStripe:
                 fake.requests.append({"path": self.path, "form": form, "key": key})
                 if not self._authorised():
                     return
+                if self.path == "/v1/checkout/sessions":
+                    self._send(*fake.checkout_session(form, key))
+                    return
                 status, body = fake.answer(form, key)
                 if fake.mode == "slow_once" and key not in fake.slowed:
                     fake.slowed.add(key)
@@ -129,6 +133,54 @@ class FakeStripe:
                     refund["failure_reason"] = "expired_or_canceled_card"
                 self.refunds[refund_id] = refund
                 answer = (200, refund)
+            if key:
+                self.by_key[key] = answer
+            return answer
+
+    def checkout_session(self, form: dict, key: str) -> tuple[int, dict]:
+        """`POST /v1/checkout/sessions` (mode `payment`, one `price_data` line): the documented
+        Checkout Session object, or the 400 Stripe answers for a missing parameter or an
+        `expires_at` outside 30 minutes to 24 hours from now."""
+        with self.lock:
+            if key and key in self.by_key:
+                return self.by_key[key]
+            now = int(time.time())
+            expires_at = int(form.get("expires_at") or now + 86400)
+            missing = [
+                name
+                for name in ("mode", "line_items[0][price_data][unit_amount]", "success_url")
+                if not form.get(name)
+            ]
+            if missing or not now + 1800 <= expires_at <= now + 86400:
+                answer = (
+                    400,
+                    _error(
+                        "invalid_request_error",
+                        f"Invalid request: {missing or 'expires_at'}",
+                        "parameter_invalid",
+                    ),
+                )
+            else:
+                session_id = f"cs_test_{len(self.sessions) + 1:024d}"
+                amount = int(form["line_items[0][price_data][unit_amount]"])
+                session = {
+                    "id": session_id,
+                    "object": "checkout.session",
+                    "mode": form["mode"],
+                    "status": "open",
+                    "payment_status": "unpaid",
+                    "amount_total": amount * int(form.get("line_items[0][quantity]", "1")),
+                    "currency": form["line_items[0][price_data][currency]"],
+                    "client_reference_id": form.get("client_reference_id"),
+                    "customer_email": form.get("customer_email"),
+                    "metadata": {k[9:-1]: v for k, v in form.items() if k.startswith("metadata[")},
+                    "success_url": form["success_url"],
+                    "cancel_url": form.get("cancel_url"),
+                    "expires_at": expires_at,
+                    "url": f"https://checkout.stripe.com/c/pay/{session_id}",
+                }
+                self.sessions[session_id] = session
+                answer = (200, session)
             if key:
                 self.by_key[key] = answer
             return answer

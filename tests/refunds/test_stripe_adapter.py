@@ -2,18 +2,21 @@
 
 import json
 import socket
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
 from retour.refunds.adapters import (
     GatewayStatus,
+    PaymentRequest,
     PermanentGatewayError,
     StripeGateway,
     TransientGatewayError,
 )
 from retour.refunds.adapters.stripe import (
     from_stripe_amount,
+    payment_from_event,
     refund_from_event,
     sign_webhook,
     to_stripe_amount,
@@ -141,3 +144,49 @@ def test_a_webhook_signature_is_checked():
         verify_webhook(payload + b" ", header, "whsec_test", now=1_700_000_010)
     with pytest.raises(PermanentGatewayError, match="too old"):
         verify_webhook(payload, header, "whsec_test", now=1_700_009_999)
+
+
+def _payment(expires_in: timedelta) -> PaymentRequest:
+    return PaymentRequest(
+        amount=D("15.00"),
+        currency="EUR",
+        description="Price difference",
+        reference="exchange-7",
+        idempotency_key="retour-R-1-exchange-7",
+        return_url="https://returns.example/track/",
+        expires_at=datetime.now(UTC) + expires_in,
+        email="ada@example.com",
+    )
+
+
+def test_it_opens_a_checkout_page_for_an_amount_in_minor_units(stripe):
+    page = _gateway(stripe).create_payment_page(_payment(timedelta(hours=23)))
+
+    form = stripe.requests[-1]["form"]
+    assert page.url == stripe.sessions[page.reference]["url"]
+    assert form["mode"] == "payment"
+    assert form["line_items[0][price_data][unit_amount]"] == "1500"
+    assert form["client_reference_id"] == "exchange-7"
+    assert stripe.requests[-1]["key"] == "retour-R-1-exchange-7"
+
+
+def test_a_page_open_longer_than_stripe_allows_is_refused(stripe):
+    with pytest.raises(PermanentGatewayError):
+        _gateway(stripe).create_payment_page(_payment(timedelta(days=2)))
+
+
+@pytest.mark.parametrize(
+    ("kind", "payment_status", "outcome"),
+    [
+        ("checkout.session.completed", "paid", ("cs_1", "paid")),
+        ("checkout.session.completed", "unpaid", None),  # a delayed method: not paid yet
+        ("checkout.session.async_payment_succeeded", "paid", ("cs_1", "paid")),
+        ("checkout.session.async_payment_failed", "unpaid", ("cs_1", "failed")),
+        ("checkout.session.expired", "unpaid", ("cs_1", "expired")),
+        ("refund.updated", "paid", None),
+    ],
+)
+def test_checkout_events_say_whether_the_page_was_paid(kind, payment_status, outcome):
+    obj = {"id": "cs_1", "object": "checkout.session", "payment_status": payment_status}
+
+    assert payment_from_event({"type": kind, "data": {"object": obj}}) == outcome

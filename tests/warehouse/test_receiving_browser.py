@@ -33,6 +33,8 @@ def test_a_row_of_parcels_is_received_from_the_scan_field(store_a, operator, liv
     announce = page.locator("#announce")
 
     sign_in(page, live_server.url, operator.username, PASSWORD)
+    expect(page.locator("h1")).to_have_text("Overview")
+    page.get_by_role("link", name="Receiving", exact=True).click()
     expect(page.locator("h1")).to_have_text("Receiving station")
 
     _scan(page, first.rma.lower().replace("-", " "))

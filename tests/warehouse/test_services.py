@@ -69,12 +69,13 @@ def test_a_scan_finds_nothing_of_another_store(parcel, store_a, store_b):
     assert selectors.return_for_scan(store_ids=[store_b.pk], code=return_request.rma) is None
 
 
-def test_a_scan_takes_two_queries(parcel, store_a, django_assert_num_queries):
+def test_a_scan_takes_three_queries(parcel, store_a, django_assert_num_queries):
     return_request, _lines = parcel
 
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):  # the return, its lines, the shopper's photos
         found = selectors.return_for_scan(store_ids=[store_a.pk], code=return_request.rma)
-        list(found.lines.all())
+        for line in found.lines.all():
+            list(line.photos.all())
 
 
 def test_an_item_scan_ticks_its_line_by_barcode_or_sku(parcel):
@@ -320,3 +321,34 @@ def test_a_refused_unit_is_not_accepted(parcel, operator):
     assert (first.received_qty, first.accepted_qty) == (2, 0)
     assert return_request.status == ReturnStatus.INSPECTED
     assert InspectionUnit.objects.filter(outcome=Outcome.REFUSED).first().reason == "Unsellable"
+
+
+def test_the_inspected_event_carries_the_deductions_for_the_refund(parcel, operator):
+    return_request, (first, second) = parcel
+    _receive(parcel, operator, {first.pk: 2, second.pk: 1})
+    for index, deduction in ((1, "2.5"), (2, "4")):
+        services.inspect_unit(
+            return_line=first,
+            unit_index=index,
+            grade="C",
+            deduction=Decimal(deduction),
+            reason="Scuffed heel",
+            actor=operator,
+        )
+    assert not OutboxEvent.objects.filter(type="return.inspected").exists()
+
+    services.inspect_unit(return_line=second, unit_index=1, grade="A", actor=operator)
+
+    event = OutboxEvent.objects.get(type="return.inspected")
+    assert event.payload["data"]["deductions"] == {
+        str(first.pk): {"amount": "6.50", "reason": "Scuffed heel"}
+    }
+    audit = ReturnEvent.objects.filter(return_request=return_request).latest("id")
+    assert audit.data["deductions"] == event.payload["data"]["deductions"]
+
+
+def test_an_empty_parcel_is_inspected_with_no_deductions(parcel, operator):
+    _receive(parcel, operator, {})
+
+    event = OutboxEvent.objects.get(type="return.inspected")
+    assert event.payload["data"]["deductions"] == {}

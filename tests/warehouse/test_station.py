@@ -1,8 +1,10 @@
 """The receiving station as plain forms (no script): scans, receipt, isolation, the report."""
 
 import pytest
+from django.core.files.base import ContentFile
 from django.urls import reverse
 
+from retour.portal.models import Photo
 from retour.returns.choices import ReturnStatus
 from retour.warehouse.models import Receipt
 from tests.warehouse.helpers import parcel_on_its_way, warehouse_of
@@ -97,3 +99,40 @@ def test_the_daily_report_page_and_csv(station, parcel, store_a):
 
     assert "lyon" in page
     assert csv_text.splitlines()[1].split(",")[1:] == ["lyon", "1", "1", "0", "0", "2"]
+
+
+def test_the_station_shows_the_shoppers_photos(station, parcel, store_a, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return_request, (first, _second) = parcel
+    photo = Photo(store=store_a, return_line=first, width=1, height=1)
+    photo.file.save("scratch.jpg", ContentFile(b"jpeg bytes"), save=False)
+    photo.save()
+
+    panel = _scan(station, return_request.rma, fetch=True).json()["panel"]
+
+    assert reverse("dashboard:shopper-photo", args=[first.pk, photo.pk]) in panel
+    assert "The shopper's photo 1 of" in panel
+
+
+def test_receipts_go_to_the_warehouse_picked_at_the_station(station, parcel, store_a, store_b):
+    return_request, (first, _second) = parcel
+    paris = warehouse_of(store_a, code="paris")
+    elsewhere = warehouse_of(store_b, code="berlin")
+    page = station.get("/dashboard/receiving/").content.decode()
+    assert 'name="warehouse"' in page  # store A has two warehouses: the picker shows
+
+    refused = station.post(reverse("dashboard:receiving-warehouse"), {"warehouse": elsewhere.pk})
+    picked = station.post(reverse("dashboard:receiving-warehouse"), {"warehouse": paris.pk})
+    _scan(station, return_request.rma)
+    _scan(station, "3700000000011")
+    _scan(station, "RECEIVE")
+
+    assert refused.status_code == 404
+    assert picked.status_code == 302
+    assert Receipt.objects.get(return_request=return_request).warehouse == paris
+    page = station.get("/dashboard/receiving/").content.decode()
+    assert f'value="{paris.pk}" selected' in page
+
+
+def test_no_picker_for_a_store_with_one_warehouse(station, parcel):
+    assert 'name="warehouse"' not in station.get("/dashboard/receiving/").content.decode()

@@ -46,3 +46,33 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class StaffSecurity(models.Model):
+    """A store's rules for its staff's sign-in, set by an owner (absent: the defaults)."""
+
+    store = models.OneToOneField(Store, on_delete=models.CASCADE, related_name="staff_security")
+    require_two_factor = models.BooleanField(
+        _("require two-factor sign-in"),
+        default=False,
+        help_text=_("Staff without a confirmed authenticator must set one up before going on."),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.store} · 2FA {'required' if self.require_two_factor else 'optional'}"
+
+
+class Throttle(models.Model):
+    """A counter of attempts for one key (an IP address, a username, an order number) in a window.
+
+    Kept in the database so every process and host shares it (the default cache is per process).
+    The key is a SHA-256 digest: no address or name is stored in clear. See `throttle.py`.
+    """
+
+    key = models.CharField(max_length=64, unique=True)
+    count = models.PositiveIntegerField(default=0)
+    window_ends = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.key[:8]}… {self.count}"

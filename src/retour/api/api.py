@@ -7,7 +7,17 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from retour import __version__
 from retour.api.auth import ApiKeyAuth, StaffSessionAuth
-from retour.api.routes import claims, logistics, orders, returns, stores, warehouse
+from retour.api.routes import (
+    claims,
+    eligibility,
+    insights,
+    logistics,
+    orders,
+    refunds,
+    returns,
+    stores,
+    warehouse,
+)
 from retour.core.errors import DomainError
 
 api = NinjaAPI(
@@ -24,10 +34,13 @@ api = NinjaAPI(
 )
 api.add_router("/stores", stores.router)
 api.add_router("/stores", orders.router)
+api.add_router("/stores", eligibility.router)
 api.add_router("/stores", returns.router)
 api.add_router("/stores", claims.router)
 api.add_router("/stores", warehouse.router)
 api.add_router("", logistics.router)  # /stores/{store}/… and /webhooks/carriers/…
+api.add_router("", refunds.router)  # /stores/{store}/… and /webhooks/stripe/…
+api.add_router("", insights.router)  # /public/{store}/products/{product}/fit-advice
 
 
 def _error(request: HttpRequest, status: int, code: str, message: str, **details) -> HttpResponse:

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated
 
 from ninja import Field, Schema
 
@@ -84,12 +85,21 @@ class OrderUpsertOut(Schema):
     order: OrderOut
 
 
+PhotoUrl = Annotated[str, Field(pattern=r"^https://\S+$", max_length=500)]
+
+
 class LineIn(Schema):
     order_line_id: int
     quantity: int = Field(..., ge=1)
     reason: str = ""
     comment: str = Field("", max_length=2000)
     resolution: str = ""
+    photos: list[PhotoUrl] = Field(
+        [],
+        max_length=5,
+        description="https addresses of the shopper's photos of the item, where the reason or "
+        "a rule of the policy asks for photos (`requires_photos` in the order's eligibility)",
+    )
 
 
 class ReturnIn(Schema):

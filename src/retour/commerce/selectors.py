@@ -1,8 +1,11 @@
 """Reads of the shop's data."""
 
 import hmac
+from collections.abc import Iterable
 
-from retour.commerce.models import Order
+from django.db.models import Q
+
+from retour.commerce.models import AuditEvent, Order
 
 
 def find_order_for_shopper(
@@ -24,3 +27,17 @@ def find_order_for_shopper(
         expected = order.email.lower() if email else order.shipping_postcode
     matches = bool(given) and hmac.compare_digest(given.encode(), expected.encode())
     return order if order is not None and matches else None
+
+
+def audit_log(store_id: int, verb_prefixes: Iterable[str], limit: int = 30) -> list[AuditEvent]:
+    """The store's latest audit events whose verb starts with one of `verb_prefixes` (one query)."""
+    matching = Q()
+    for prefix in verb_prefixes:
+        matching |= Q(verb__startswith=prefix)
+    if not matching:
+        return []
+    return list(
+        AuditEvent.objects.filter(matching, store_id=store_id).order_by("-created_at", "-id")[
+            :limit
+        ]
+    )

@@ -1,13 +1,18 @@
 """Writes to the shop's mirrored data. Each function is one transaction with its audit event."""
 
+import dataclasses
 import hashlib
+import re
 from dataclasses import dataclass
 
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from retour.commerce.audit import record_audit
 from retour.commerce.inputs import OrderIn
+from retour.commerce.logo import clean_logo
 from retour.commerce.models import (
     Customer,
     Fulfillment,
@@ -19,8 +24,9 @@ from retour.commerce.models import (
     Store,
     Variant,
 )
+from retour.core import colours
 from retour.core.actors import Actor
-from retour.core.errors import Conflict
+from retour.core.errors import Conflict, InvalidRequest
 
 
 @dataclass(frozen=True)
@@ -217,3 +223,140 @@ def create_store(
     )
     record_audit(store=store, actor=actor, verb="store.created", obj=store, data={"slug": slug})
     return store
+
+
+BRANDING_LANGUAGES = ("en", "fr")
+BRANDING_TEXTS = ("welcome", "packing")
+MAX_BRANDING_TEXT = 1000
+DOMAIN = re.compile(r"^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+@dataclass(frozen=True)
+class Branding:
+    """What the portal shows of a store: colours as #hex, texts per language, the domain the
+    shop points at Retour, and a new logo (raw upload bytes; None keeps the current one)."""
+
+    primary_color: str
+    text_color: str = ""
+    texts: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
+    domain: str = ""
+    logo: bytes | None = None
+    remove_logo: bool = False
+
+
+@dataclass(frozen=True)
+class BrandingSaved:
+    store: Store
+    warnings: list[str]
+
+
+def _check_colours(branding: Branding) -> list[str]:
+    """Refuse a text colour that does not reach WCAG AA on the brand colour; warn when the brand
+    colour is too light for links on white (the portal then uses a dark default for links)."""
+    for name, value in (
+        ("primary_color", branding.primary_color),
+        ("text_color", branding.text_color),
+    ):
+        if value and not colours.HEX_COLOUR.match(value):
+            raise InvalidRequest(
+                _("“%(value)s” is not a colour like #1e293b.") % {"value": value}, field=name
+            )
+    if not branding.primary_color:
+        raise InvalidRequest(_("Choose a brand colour."), field="primary_color")
+    if branding.text_color:
+        ratio = colours.contrast(branding.primary_color, branding.text_color)
+        if ratio < colours.AA_TEXT:
+            raise InvalidRequest(
+                _(
+                    "Text in %(text)s on %(brand)s has a contrast of %(ratio).1f:1, below the "
+                    "4.5:1 that WCAG AA asks for. Try %(better)s."
+                )
+                % {
+                    "text": branding.text_color,
+                    "brand": branding.primary_color,
+                    "ratio": ratio,
+                    "better": colours.readable_on(branding.primary_color),
+                },
+                field="text_color",
+            )
+    if colours.contrast(branding.primary_color, colours.WHITE) < colours.AA_TEXT:
+        return [
+            _(
+                "%(brand)s is too light for links on a white page (below 4.5:1): the portal "
+                "shows links in a dark colour instead."
+            )
+            % {"brand": branding.primary_color}
+        ]
+    return []
+
+
+def _check_texts(texts: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    cleaned: dict[str, dict[str, str]] = {}
+    for language in BRANDING_LANGUAGES:
+        given = texts.get(language) or {}
+        for key in BRANDING_TEXTS:
+            value = str(given.get(key, "")).strip()
+            if len(value) > MAX_BRANDING_TEXT:
+                raise InvalidRequest(
+                    _("A text may have at most %(max)d characters.") % {"max": MAX_BRANDING_TEXT},
+                    field=f"{key}_{language}",
+                )
+            if value:
+                cleaned.setdefault(language, {})[key] = value
+    return cleaned
+
+
+def _check_domain(domain: str) -> str:
+    domain = domain.strip().lower().rstrip(".")
+    if domain and not DOMAIN.match(domain):
+        raise InvalidRequest(
+            _("“%(domain)s” is not a domain name like returns.example.com.") % {"domain": domain},
+            field="domain",
+        )
+    return domain
+
+
+def _store_logo(store: Store, data: bytes) -> str:
+    """Keep the cleaned logo under a name derived from its content (so it can be cached for
+    ever) and return that name. Written before the transaction: a rolled-back change leaves an
+    unused file, never a store pointing at a missing one."""
+    png = clean_logo(data)
+    name = f"branding/{store.slug}/logo-{hashlib.sha256(png).hexdigest()[:16]}.png"
+    storage = storages["default"]
+    if not storage.exists(name):
+        storage.save(name, ContentFile(png))
+    return name
+
+
+def update_branding(*, store: Store, branding: Branding, actor: Actor) -> BrandingSaved:
+    """Check and save what the portal shows of the store; the warnings do not stop the change."""
+    warnings = _check_colours(branding)
+    texts = _check_texts(branding.texts)
+    domain = _check_domain(branding.domain)
+    logo = _store_logo(store, branding.logo) if branding.logo else None
+    with transaction.atomic():
+        locked = Store.objects.select_for_update().get(pk=store.pk)
+        before = dict(locked.branding or {})
+        after = {
+            **before,
+            "primary_color": branding.primary_color.lower(),
+            "text_color": branding.text_color.lower(),
+            "texts": texts,
+            "domain": domain,
+        }
+        if logo:
+            after["logo"] = logo
+        elif branding.remove_logo:
+            after.pop("logo", None)
+            after.pop("logo_url", None)
+        changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+        locked.branding = after
+        locked.save(update_fields=["branding"])
+        record_audit(
+            store=locked,
+            actor=actor,
+            verb="branding.updated",
+            obj=locked,
+            data={"changed": changed},
+        )
+    return BrandingSaved(store=locked, warnings=warnings)

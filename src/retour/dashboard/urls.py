@@ -1,30 +1,150 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from retour.dashboard.views import receiving, reports
+from retour.dashboard.views import (
+    account,
+    deadlines,
+    detail,
+    insights,
+    inspection,
+    overview,
+    queue,
+    receiving,
+    reports,
+    settings_catalogue,
+    settings_logistics,
+    settings_notifications,
+    settings_policy,
+    settings_refunds,
+    signin,
+    staff,
+)
+from retour.dashboard.views import settings as store_settings
 
 app_name = "dashboard"
 
 urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            template_name="dashboard/login.html",
-            next_page=reverse_lazy("dashboard:receiving"),
-            redirect_authenticated_user=True,
-        ),
-        name="login",
-    ),
+    path("", overview.overview, name="overview"),
+    path("login/", signin.sign_in, name="login"),
+    path("login/verify", signin.verify, name="login-verify"),
     path(
         "logout/",
         auth_views.LogoutView.as_view(next_page=reverse_lazy("dashboard:login")),
         name="logout",
     ),
+    path("account/", account.two_factor, name="two-factor"),
+    path("account/backup-codes", account.renew_backup_codes, name="backup-codes"),
+    path("account/two-factor/off", account.disable_two_factor, name="two-factor-off"),
+    path("account/password", account.PasswordChange.as_view(), name="password-change"),
+    path(
+        "welcome/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name="dashboard/welcome.html",
+            success_url=reverse_lazy("dashboard:login"),
+            post_reset_login=False,
+        ),
+        name="welcome",
+    ),
+    path("settings/<slug:store>/staff/", staff.staff, name="staff"),
+    path("settings/<slug:store>/staff/<int:member>", staff.member, name="staff-member"),
+    path("settings/<slug:store>/staff/two-factor", staff.two_factor_rule, name="staff-two-factor"),
+    path("settings/<slug:store>/api-keys/", staff.api_keys, name="api-keys"),
+    path(
+        "settings/<slug:store>/api-keys/<int:key>/revoke", staff.revoke_key, name="api-key-revoke"
+    ),
     path("receiving/", receiving.station, name="receiving"),
     path("receiving/scan", receiving.scan, name="receiving-scan"),
     path("receiving/receive", receiving.receive, name="receiving-receive"),
     path("receiving/clear", receiving.clear, name="receiving-clear"),
+    path("receiving/warehouse", receiving.choose_warehouse, name="receiving-warehouse"),
+    path("inspection/", inspection.worklist, name="inspection"),
+    path("inspection/<int:return_id>/", inspection.sheet, name="inspection-sheet"),
+    path(
+        "inspection/<int:return_id>/lines/<int:line_id>/units/<int:unit_index>",
+        inspection.inspect,
+        name="inspection-inspect",
+    ),
+    path(
+        "inspection/<int:return_id>/lines/<int:line_id>/units/<int:unit_index>/disposition",
+        inspection.dispose,
+        name="inspection-dispose",
+    ),
+    path("inspection/<int:return_id>/correct", inspection.correct, name="inspection-correct"),
+    path(
+        "inspection/photos/<int:line_id>/<int:photo_id>",
+        inspection.shopper_photo,
+        name="shopper-photo",
+    ),
+    path(
+        "inspection/units/<int:unit_id>/photos/<int:position>",
+        inspection.unit_photo,
+        name="unit-photo",
+    ),
+    path("returns/", queue.index, name="returns"),
+    path("returns/bulk", queue.bulk, name="returns-bulk"),
+    path("returns/views/save", queue.save_view, name="returns-save-view"),
+    path("returns/views/<int:view_id>/delete", queue.delete_view, name="returns-delete-view"),
+    path("returns/<str:rma>/", detail.show, name="return"),
+    path("returns/<str:rma>/photos/<int:photo_id>", detail.photo, name="return-photo"),
+    path("returns/<str:rma>/confirm/<slug:action>", detail.confirm, name="return-confirm"),
+    path("returns/<str:rma>/do/<slug:action>", detail.act, name="return-act"),
+    path("refunds/deadlines", deadlines.refund_deadlines, name="refund-deadlines"),
+    path("insights/", insights.rates, name="insights"),
+    path("insights/products", insights.products_page, name="insights-products"),
+    path("insights/shoppers", insights.shoppers_page, name="insights-shoppers"),
     path("reports/daily", reports.daily_report, name="daily-report"),
     path("operations/", reports.operations, name="operations"),
     path("reports/daily.csv", reports.daily_report_csv, name="daily-report-csv"),
+    path("settings/", store_settings.choose_store, name="settings-stores"),
+    path("settings/<slug:store>/", store_settings.index, name="settings"),
+    path("settings/<slug:store>/branding", store_settings.branding, name="settings-branding"),
+    path("settings/<slug:store>/policy", settings_policy.policy, name="settings-policy"),
+    path("settings/<slug:store>/reasons/", settings_catalogue.reasons, name="settings-reasons"),
+    path(
+        "settings/<slug:store>/reasons/<int:reason_id>",
+        settings_catalogue.reason,
+        name="settings-reason",
+    ),
+    path(
+        "settings/<slug:store>/reasons/<int:reason_id>/action",
+        settings_catalogue.reason_action,
+        name="settings-reason-action",
+    ),
+    path("settings/<slug:store>/carriers/", settings_logistics.carriers, name="settings-carriers"),
+    path(
+        "settings/<slug:store>/carriers/<int:account_id>",
+        settings_logistics.carrier,
+        name="settings-carrier",
+    ),
+    path(
+        "settings/<slug:store>/routing/<int:rule_id>",
+        settings_logistics.routing_rule,
+        name="settings-routing-rule",
+    ),
+    path("settings/<slug:store>/refunds", settings_refunds.refunds, name="settings-refunds"),
+    path(
+        "settings/<slug:store>/emails/",
+        settings_notifications.email_templates,
+        name="settings-emails",
+    ),
+    path(
+        "settings/<slug:store>/emails/<str:event>/<str:language>",
+        settings_notifications.email_template,
+        name="settings-email",
+    ),
+    path(
+        "settings/<slug:store>/webhooks/",
+        settings_notifications.webhooks,
+        name="settings-webhooks",
+    ),
+    path(
+        "settings/<slug:store>/webhooks/<int:endpoint_id>/enable",
+        settings_notifications.enable_endpoint,
+        name="settings-webhook-enable",
+    ),
+    path(
+        "settings/<slug:store>/deliveries/<int:delivery_id>/replay",
+        settings_notifications.replay_delivery,
+        name="settings-delivery-replay",
+    ),
 ]

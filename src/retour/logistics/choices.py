@@ -1,5 +1,7 @@
 """The values of carrier accounts, shipments, tracking events and pickups, with their meaning."""
 
+import datetime as dt
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -52,6 +54,21 @@ class PickupStatus(models.TextChoices):
     BOOKED = "booked", _("Booked")  # the carrier confirmed the date
     FAILED = "failed", _("Failed")
     CANCELLED = "cancelled", _("Cancelled")
+
+
+class PickupWindow(models.TextChoices):
+    """When in the day the driver comes, in the store's time zone (`PICKUP_HOURS`)."""
+
+    MORNING = "morning", _("Morning (8:00–12:00)")
+    AFTERNOON = "afternoon", _("Afternoon (13:00–18:00)")
+    DAY = "day", _("All day (8:00–18:00)")
+
+
+PICKUP_HOURS = {
+    PickupWindow.MORNING: (dt.time(8), dt.time(12)),
+    PickupWindow.AFTERNOON: (dt.time(13), dt.time(18)),
+    PickupWindow.DAY: (dt.time(8), dt.time(18)),
+}
 
 
 class RoutingStrategy(models.TextChoices):

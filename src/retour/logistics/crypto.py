@@ -1,45 +1,17 @@
-"""Secrets at rest: carrier credentials are stored encrypted with Fernet (AES-128-CBC + HMAC).
-
-The key comes from `RETOUR_ENCRYPTION_KEY` (any string; rotate by re-saving the accounts) or, when
-that is unset, is derived from `SECRET_KEY` with HKDF-SHA256 and a fixed purpose label, so a
-database dump alone does not reveal a shop's carrier credentials.
-"""
+"""Carrier credentials at rest: `core.crypto` with the carriers' own key label."""
 
 from __future__ import annotations
 
-import base64
-import json
-from functools import lru_cache
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from django.conf import settings
+from retour.core import crypto
 
 _PURPOSE = b"retour.logistics.carrier-credentials.v1"
 
 
-@lru_cache(maxsize=4)
-def _fernet(secret: str) -> Fernet:
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_PURPOSE).derive(
-        secret.encode()
-    )
-    return Fernet(base64.urlsafe_b64encode(key))
-
-
-def _key_material() -> str:
-    return getattr(settings, "RETOUR_ENCRYPTION_KEY", "") or settings.SECRET_KEY
-
-
 def encrypt_json(value: dict[str, Any]) -> str:
-    return _fernet(_key_material()).encrypt(json.dumps(value, sort_keys=True).encode()).decode()
+    return crypto.encrypt_json(value, purpose=_PURPOSE)
 
 
 def decrypt_json(token: str) -> dict[str, Any]:
-    if not token:
-        return {}
-    try:
-        return json.loads(_fernet(_key_material()).decrypt(token.encode()))
-    except InvalidToken as exc:  # the key changed: the credentials must be entered again
-        raise ValueError("carrier credentials cannot be decrypted with the current key") from exc
+    return crypto.decrypt_json(token, purpose=_PURPOSE)

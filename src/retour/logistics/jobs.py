@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.conf import settings
 
 from retour.core.actors import Actor
+from retour.core.errors import DomainError
 from retour.core.jobs import enqueue_retry, job, periodic
 from retour.logistics import services
 from retour.logistics.adapters.base import CarrierError
@@ -66,4 +67,20 @@ def issue_label_for_return(return_id: str, attempt: int = 0) -> str:
         if error.retryable and enqueue_retry(issue_label_for_return, return_id, attempt=attempt):
             return "retrying"
         return "failed"
+    if return_request.method == ReturnMethod.PICKUP:
+        book_requested_pickup.enqueue(return_id)
     return "issued"
+
+
+@job
+def book_requested_pickup(return_id: str) -> str:
+    """Once the label exists, book the pickup the shopper asked for in the portal. A refusal
+    is recorded on the return (`pickup_failed`), which the tracking page tells the shopper."""
+    return_request = Return.objects.filter(pk=int(return_id)).first()
+    if return_request is None:
+        return "skipped"
+    try:
+        booking = services.book_requested_pickup(return_request=return_request, actor=LABEL_ACTOR)
+    except DomainError:  # the carrier's refusal (recorded) or no label any more
+        return "failed"
+    return "booked" if booking is not None else "none requested"

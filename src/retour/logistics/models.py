@@ -14,6 +14,7 @@ from retour.logistics import crypto
 from retour.logistics.choices import (
     CarrierKind,
     PickupStatus,
+    PickupWindow,
     RoutingStrategy,
     ShipmentStatus,
     TrackingStatus,
@@ -82,6 +83,9 @@ class Shipment(models.Model):
         max_length=500, blank=True
     )  # a carrier's QR for paperless drop-off
     last_error = models.TextField(_("last error"), blank=True)
+    # A failure that may pass if tried again (timeout, carrier down): the next try is the same
+    # attempt (same key) and resumes `carrier_shipment_id`, what the carrier made so far.
+    resumable = models.BooleanField(default=False)
     tracking_status = models.CharField(
         max_length=30, choices=TrackingStatus.choices, default=TrackingStatus.UNKNOWN
     )
@@ -152,12 +156,22 @@ class PickupBooking(models.Model):
     """A carrier driver collects a return parcel at the shopper's address on a given day."""
 
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="pickups")
-    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="pickups")
+    return_request = models.ForeignKey(
+        Return, on_delete=models.CASCADE, null=True, related_name="pickups"
+    )
+    # Empty while the shopper's request waits for the label (`services.request_pickup`).
+    shipment = models.ForeignKey(
+        Shipment, on_delete=models.CASCADE, null=True, blank=True, related_name="pickups"
+    )
     warehouse = models.ForeignKey(
         Warehouse, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     date = models.DateField(_("pickup date"))
+    window = models.CharField(
+        _("time window"), max_length=10, choices=PickupWindow.choices, default=PickupWindow.DAY
+    )
     address = models.JSONField(_("pickup address"), default=dict)
+    phone = models.CharField(_("phone for the driver"), max_length=40, blank=True)
     status = models.CharField(
         max_length=12, choices=PickupStatus.choices, default=PickupStatus.REQUESTED
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import BooleanField, ExpressionWrapper, Q
 
 from retour.logistics.choices import ShipmentStatus
-from retour.logistics.models import Shipment
+from retour.logistics.models import PickupBooking, Shipment
 from retour.returns.models import Return
 
 
@@ -21,3 +21,20 @@ def return_label(return_request: Return, *, with_files: bool = True) -> Shipment
     if not with_files:
         shipments = shipments.defer("label_pdf", "label_zpl")
     return shipments.first()
+
+
+def labels_for_returns(return_ids: list[int]) -> dict[int, bytes]:
+    """Return id → its label's PDF, for those of `return_ids` that have one: one query."""
+    return {
+        return_id: bytes(pdf)
+        for return_id, pdf in Shipment.objects.filter(
+            return_request_id__in=return_ids, status=ShipmentStatus.CREATED
+        )
+        .exclude(label_pdf=b"")
+        .values_list("return_request_id", "label_pdf")
+    }
+
+
+def return_pickup(return_request: Return) -> PickupBooking | None:
+    """The return's latest pickup (asked for, booked or refused). One query."""
+    return PickupBooking.objects.filter(return_request=return_request).order_by("-id").first()

@@ -21,6 +21,7 @@ import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -28,11 +29,12 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from retour.commerce.models import Warehouse
+from retour.commerce.audit import record_audit
+from retour.commerce.models import Store, Warehouse
 from retour.core.actors import Actor
 from retour.core.errors import Conflict, DomainError, InvalidRequest, NotFound
 from retour.logistics import routing
-from retour.logistics.adapters import CarrierError, get_adapter
+from retour.logistics.adapters import CarrierError, NotSupported, get_adapter
 from retour.logistics.adapters.base import (
     DropOffPoint,
     PickupRequest,
@@ -40,16 +42,24 @@ from retour.logistics.adapters.base import (
     TrackingUpdate,
 )
 from retour.logistics.choices import (
+    PICKUP_HOURS,
     TRACKING_RANK,
     CarrierKind,
     PickupStatus,
+    PickupWindow,
     RoutingStrategy,
     ShipmentStatus,
     TrackingStatus,
 )
 from retour.logistics.documents import Address, PackingSlipData, PackingSlipItem
 from retour.logistics.documents.manifest import ManifestData, ManifestParcel
-from retour.logistics.models import CarrierAccount, PickupBooking, Shipment, TrackingEvent
+from retour.logistics.models import (
+    CarrierAccount,
+    PickupBooking,
+    RoutingRule,
+    Shipment,
+    TrackingEvent,
+)
 from retour.returns import lifecycle
 from retour.returns import services as returns_services
 from retour.returns.choices import ReturnStatus as S
@@ -107,6 +117,18 @@ def tracking_page_url(return_request: Return) -> str:
     return f"{settings.PUBLIC_URL}/returns/{return_request.store.slug}/track/{return_request.rma}"
 
 
+def _checkpoint(shipment_id: int):
+    """Records the carrier's id on the pending shipment as soon as the carrier made something:
+    a try cut off after that point is resumed, not repeated (`ShipmentRequest.resume_id`)."""
+
+    def record(carrier_id: str) -> None:
+        Shipment.objects.filter(pk=shipment_id, status=ShipmentStatus.PENDING).update(
+            carrier_shipment_id=carrier_id[:100], updated_at=timezone.now()
+        )
+
+    return record
+
+
 def _shipment_request(shipment: Shipment, return_request: Return, service: str) -> ShipmentRequest:
     items = sum(line.quantity for line in return_request.lines.all())
     customer = return_request.customer
@@ -124,6 +146,8 @@ def _shipment_request(shipment: Shipment, return_request: Return, service: str) 
         tracking_url=tracking_page_url(return_request),
         created=timezone.localdate(),
         language=return_request.locale[:2] or "en",
+        resume_id=shipment.carrier_shipment_id,
+        checkpoint=_checkpoint(shipment.pk),
     )
 
 
@@ -160,23 +184,43 @@ def _claim(return_request: Return, route: routing.Route) -> tuple[Shipment, bool
             # whose side may already hold the shipment under that key).
             Shipment.objects.filter(pk=live.pk).update(updated_at=now)
             return live, True
-        attempt = (
-            Shipment.objects.filter(return_request=locked, status=ShipmentStatus.VOIDED).count() + 1
-        )
-        shipment = Shipment.objects.create(
+        return _next_attempt(locked, route), True
+
+
+def _next_attempt(locked: Return, route: routing.Route) -> Shipment:
+    """The pending shipment of the next try. After a retryable failure (timeout, carrier down)
+    it is the same attempt: same key, same account, and the carrier's object made so far (a
+    shipment not bought, a return not announced) to resume. After a void or a final failure
+    (the carrier refused), a new attempt with a new key: the carrier may keep the old key."""
+    previous = Shipment.objects.filter(return_request=locked).order_by("-id").first()
+    if previous is not None and previous.status == ShipmentStatus.FAILED and previous.resumable:
+        return Shipment.objects.create(
             store_id=locked.store_id,
             return_request=locked,
-            account=route.account,
-            warehouse=route.warehouse,
-            idempotency_key=f"retour-{locked.pk}-label-{attempt}",
+            account_id=previous.account_id,
+            warehouse_id=previous.warehouse_id,
+            idempotency_key=previous.idempotency_key,
+            carrier_shipment_id=previous.carrier_shipment_id,
         )
-        return shipment, True
+    attempts = (
+        Shipment.objects.filter(return_request=locked).values("idempotency_key").distinct().count()
+    )
+    return Shipment.objects.create(
+        store_id=locked.store_id,
+        return_request=locked,
+        account=route.account,
+        warehouse=route.warehouse,
+        idempotency_key=f"retour-{locked.pk}-label-{attempts + 1}",
+    )
 
 
 def _choose_service(adapter, request: ShipmentRequest, route: routing.Route) -> str:
-    if route.strategy == RoutingStrategy.FIXED:
+    if route.strategy == RoutingStrategy.FIXED or request.resume_id:
+        return route.service  # resuming: the carrier's object already has its service
+    try:
+        rates = adapter.rates(request)
+    except NotSupported:
         return route.service
-    rates = adapter.rates(request)
     if not rates:
         return route.service
     if route.strategy == RoutingStrategy.FASTEST:
@@ -186,11 +230,17 @@ def _choose_service(adapter, request: ShipmentRequest, route: routing.Route) -> 
     return best.rate_id if adapter.kind == "sendcloud" else best.service
 
 
-def _record_failure(shipment: Shipment, error: Exception, actor: Actor, kind: str) -> None:
+def _record_failure(
+    shipment: Shipment, error: Exception, actor: Actor, kind: str, *, resumable: bool = True
+) -> None:
     message = getattr(error, "message", "") or _("Unexpected error while calling the carrier.")
+    retryable = getattr(error, "retryable", False)
     with transaction.atomic():
         Shipment.objects.filter(pk=shipment.pk).update(
-            status=ShipmentStatus.FAILED, last_error=message, updated_at=timezone.now()
+            status=ShipmentStatus.FAILED,
+            last_error=message,
+            resumable=resumable and retryable,
+            updated_at=timezone.now(),
         )
         locked = Return.objects.select_for_update().get(pk=shipment.return_request_id)
         lifecycle.record_event(
@@ -202,7 +252,7 @@ def _record_failure(shipment: Shipment, error: Exception, actor: Actor, kind: st
                 "account": shipment.account.name,
                 "error": message,
                 "reason": getattr(error, "reason", "unexpected"),
-                "retryable": getattr(error, "retryable", False),
+                "retryable": retryable,
             },
         )
 
@@ -267,7 +317,7 @@ def issue_label(
             )
     except DomainError as error:
         # The return changed meanwhile (cancelled, say): the bought label is of no use.
-        _record_failure(shipment, error, actor, "label_failed")
+        _record_failure(shipment, error, actor, "label_failed", resumable=False)
         _void_quietly(adapter, result.carrier_shipment_id)
         raise
     shipment.refresh_from_db()
@@ -498,6 +548,65 @@ def _apply(event: TrackingEvent, shipment: Shipment, account: CarrierAccount) ->
 # ---- pickups ------------------------------------------------------------------------------------
 
 
+PICKUP_DAYS = 14  # how far ahead a pickup can be asked for
+
+
+def pickup_dates(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """The first and the last day a pickup can be asked for: from tomorrow, for two weeks."""
+    today = today or timezone.localdate()
+    return today + dt.timedelta(days=1), today + dt.timedelta(days=PICKUP_DAYS)
+
+
+def _check_pickup(date: dt.date, window: str) -> None:
+    first, last = pickup_dates()
+    if not first <= date <= last:
+        raise InvalidRequest(_("A pickup can be booked from tomorrow on, for two weeks."))
+    if window not in PickupWindow.values:
+        raise InvalidRequest(_("Choose when the driver may come."))
+
+
+def _address_data(address: Address) -> dict[str, Any]:
+    return {
+        "name": address.name,
+        "lines": list(address.lines),
+        "postcode": address.postcode,
+        "city": address.city,
+        "country": address.country,
+    }
+
+
+def request_pickup(
+    *,
+    return_request: Return,
+    date: dt.date,
+    window: str,
+    address: Address,
+    actor: Actor,
+    phone: str = "",
+) -> PickupBooking:
+    """The pickup the shopper asks for with their return (date, time window, address). No label
+    exists yet: the carrier is asked once it does (`book_requested_pickup`, from the label job).
+    Runs in the caller's transaction, which holds the new return."""
+    _check_pickup(date, window)
+    if not (address.lines and address.lines[0].strip() and address.postcode and address.city):
+        raise InvalidRequest(_("Enter the pickup address: street, postcode and city."))
+    booking = PickupBooking.objects.create(
+        store_id=return_request.store_id,
+        return_request=return_request,
+        date=date,
+        window=window,
+        address=_address_data(address),
+        phone=phone[:40],
+    )
+    lifecycle.record_event(
+        return_request,
+        "pickup_requested",
+        actor=actor,
+        data={"date": date.isoformat(), "window": window},
+    )
+    return booking
+
+
 def book_pickup(
     *,
     return_request: Return,
@@ -505,36 +614,70 @@ def book_pickup(
     actor: Actor,
     address: Address | None = None,
     phone: str = "",
+    window: str = PickupWindow.DAY,
 ) -> PickupBooking:
     """Ask the carrier to collect the parcel at the shopper's address (or `address`) on `date`."""
-    if date <= timezone.localdate():
-        raise InvalidRequest(_("A pickup can be booked from tomorrow on."))
-    shipment = live_shipment(return_request)
-    if shipment is None or shipment.status != ShipmentStatus.CREATED:
-        raise NoLabel(_("A pickup needs the return's label first."))
-    address = address or shopper_address(return_request)
+    _check_pickup(date, window)
+    shipment = _labelled_shipment(return_request)
     booking = PickupBooking.objects.create(
         store_id=return_request.store_id,
+        return_request=return_request,
         shipment=shipment,
         warehouse=shipment.warehouse,
         date=date,
-        address={
-            "name": address.name,
-            "lines": list(address.lines),
-            "postcode": address.postcode,
-            "city": address.city,
-            "country": address.country,
-        },
+        window=window,
+        address=_address_data(address or shopper_address(return_request)),
+        phone=phone[:40],
     )
+    return _book_with_carrier(booking, shipment, return_request, actor)
+
+
+def book_requested_pickup(*, return_request: Return, actor: Actor) -> PickupBooking | None:
+    """Book the pickup the shopper asked for, now that the label exists (None: none asked).
+    A day that has passed meanwhile (the shop took time to approve) moves to tomorrow."""
+    booking = (
+        PickupBooking.objects.filter(
+            return_request=return_request, status=PickupStatus.REQUESTED, shipment__isnull=True
+        )
+        .order_by("-id")
+        .first()
+    )
+    if booking is None:
+        return None
+    shipment = _labelled_shipment(return_request)
+    booking.shipment, booking.warehouse = shipment, shipment.warehouse
+    booking.date = max(booking.date, pickup_dates()[0])
+    booking.save(update_fields=["shipment", "warehouse", "date"])
+    return _book_with_carrier(booking, shipment, return_request, actor)
+
+
+def _labelled_shipment(return_request: Return) -> Shipment:
+    shipment = live_shipment(return_request)
+    if shipment is None or shipment.status != ShipmentStatus.CREATED:
+        raise NoLabel(_("A pickup needs the return's label first."))
+    return shipment
+
+
+def _book_with_carrier(
+    booking: PickupBooking, shipment: Shipment, return_request: Return, actor: Actor
+) -> PickupBooking:
+    """The carrier's call, outside any transaction; then its outcome and the return's event."""
+    start, end = PICKUP_HOURS[booking.window]
+    data = booking.address
     try:
         result = get_adapter(shipment.account).book_pickup(
             PickupRequest(
                 carrier_shipment_id=shipment.carrier_shipment_id,
-                address=address,
-                date=date,
+                address=Address(
+                    data["name"], data["lines"], data["postcode"], data["city"], data["country"]
+                ),
+                date=booking.date,
                 reference=return_request.rma,
-                phone=phone,
+                phone=booking.phone,
                 email=return_request.order.email,
+                start=start,
+                end=end,
+                timezone=return_request.store.timezone,
             )
         )
     except CarrierError as error:
@@ -556,7 +699,11 @@ def book_pickup(
             locked,
             "pickup_booked",
             actor=actor,
-            data={"date": date.isoformat(), "confirmation": result.confirmation},
+            data={
+                "date": booking.date.isoformat(),
+                "window": booking.window,
+                "confirmation": result.confirmation,
+            },
         )
     booking.refresh_from_db()
     return booking
@@ -657,3 +804,126 @@ def _void_after_expiry(return_request: Return) -> int:
     except CarrierError:
         return 0  # recorded on the return as `label_void_failed`
     return 1
+
+
+# The secrets each adapter reads from `CarrierAccount.credentials`, as staff enter them.
+CREDENTIAL_FIELDS: dict[str, tuple[str, ...]] = {
+    CarrierKind.OWN_LABEL: (),
+    CarrierKind.EASYPOST: ("api_key", "webhook_secret"),
+    CarrierKind.SENDCLOUD: ("public_key", "secret_key", "webhook_key"),
+}
+ROUTING_CONDITIONS = ("country", "reason", "category", "method")
+
+
+@transaction.atomic
+def save_carrier_account(
+    *,
+    store: Store,
+    kind: str,
+    name: str,
+    active: bool,
+    secrets: Mapping[str, str],
+    actor: Actor,
+    account: CarrierAccount | None = None,
+) -> CarrierAccount:
+    """Create or change a carrier account. Only the secrets given (non-empty) replace the stored
+    ones, encrypted at rest; the audit entry names them, never their values."""
+    if kind not in CREDENTIAL_FIELDS:
+        raise InvalidRequest(_("Unknown carrier: %s") % kind, field="kind")
+    name = name.strip()
+    if not name:
+        raise InvalidRequest(_("Give the account a name."), field="name")
+    taken = CarrierAccount.objects.filter(store=store, name=name)
+    if account is not None:
+        taken = taken.exclude(pk=account.pk)
+    if taken.exists():
+        raise InvalidRequest(_("Another account is called “%s”.") % name, field="name")
+    replaced = {key: value.strip() for key, value in secrets.items() if value.strip()}
+    unknown = set(replaced) - set(CREDENTIAL_FIELDS[kind])
+    if unknown:
+        raise InvalidRequest(_("Unknown credential: %s") % ", ".join(sorted(unknown)))
+    creating = account is None
+    if creating:
+        account = CarrierAccount(store=store, kind=kind)
+        required = CREDENTIAL_FIELDS[kind][:1]
+        if required and required[0] not in replaced:
+            raise InvalidRequest(_("Enter the account's API key."), field=required[0])
+    elif account.kind != kind:
+        raise InvalidRequest(_("The carrier of an account cannot change."), field="kind")
+    account.name = name
+    account.active = active
+    if replaced:
+        account.set_credentials({**account.credentials, **replaced})
+    account.save()
+    record_audit(
+        store=store,
+        actor=actor,
+        verb="carrier.created" if creating else "carrier.updated",
+        obj=account,
+        data={"name": name, "kind": kind, "active": active, "credentials": sorted(replaced)},
+    )
+    return account
+
+
+@dataclass(frozen=True)
+class RoutingRuleInput:
+    name: str
+    position: int
+    conditions: dict[str, list[str]]
+    account_id: int | None
+    warehouse_id: int | None
+    strategy: str
+    service: str = ""
+    active: bool = True
+
+
+def _routing_targets(store: Store, data: RoutingRuleInput) -> tuple:
+    account = warehouse = None
+    if data.account_id is not None:
+        account = CarrierAccount.objects.filter(store=store, pk=data.account_id).first()
+        if account is None:
+            raise InvalidRequest(_("Choose one of the store's carrier accounts."), field="account")
+    if data.warehouse_id is not None:
+        warehouse = Warehouse.objects.filter(store=store, pk=data.warehouse_id).first()
+        if warehouse is None:
+            raise InvalidRequest(_("Choose one of the store's warehouses."), field="warehouse")
+    return account, warehouse
+
+
+@transaction.atomic
+def save_routing_rule(
+    *, store: Store, data: RoutingRuleInput, actor: Actor, rule: RoutingRule | None = None
+) -> RoutingRule:
+    """Create or change a routing rule; conditions are lists of values per known fact."""
+    if not data.name.strip():
+        raise InvalidRequest(_("Give the rule a name."), field="name")
+    if data.strategy not in RoutingStrategy.values:
+        raise InvalidRequest(_("Unknown strategy: %s") % data.strategy, field="strategy")
+    unknown = set(data.conditions) - set(ROUTING_CONDITIONS)
+    if unknown:
+        raise InvalidRequest(_("Unknown condition: %s") % ", ".join(sorted(unknown)))
+    conditions = {
+        key: [value.upper() if key == "country" else value for value in values]
+        for key, values in data.conditions.items()
+        if values
+    }
+    account, warehouse = _routing_targets(store, data)
+    creating = rule is None
+    rule = rule or RoutingRule(store=store)
+    rule.name = data.name.strip()
+    rule.position = data.position
+    rule.conditions = conditions
+    rule.account = account
+    rule.warehouse = warehouse
+    rule.strategy = data.strategy
+    rule.service = data.service.strip()
+    rule.active = data.active
+    rule.save()
+    record_audit(
+        store=store,
+        actor=actor,
+        verb="routing_rule.created" if creating else "routing_rule.updated",
+        obj=rule,
+        data={"name": rule.name, "conditions": conditions, "active": rule.active},
+    )
+    return rule

@@ -5,14 +5,17 @@ it is now (the shopper's address or language may have been corrected) plus the e
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime
 from django.conf import settings
 from django.utils import timezone
 
 from retour.commerce.models import Customer, Store
 from retour.events.models import OutboxEvent
+from retour.notifications.emails import _babel_locale as babel_locale
 from retour.notifications.emails import pick_language
 from retour.returns.links import tracking_path
 from retour.returns.models import Return
@@ -53,6 +56,10 @@ def shopper_for(event: OutboxEvent, store: Store) -> Shopper | None:
             first_name=customer.first_name if customer else "",
             phone=customer.phone if customer else "",
         )
+    withdrawal = event.payload.get("withdrawal")
+    if withdrawal:  # the notice itself names the address to acknowledge it to
+        language = pick_language(withdrawal.get("locale"), store.default_locale)
+        return Shopper(email=withdrawal.get("email", ""), language=language)
     customer_id = ((event.payload.get("store_credit") or {}).get("customer") or {}).get("id")
     if customer_id:
         customer = Customer.objects.filter(pk=customer_id, store_id=event.store_id).first()
@@ -68,8 +75,11 @@ def shopper_for(event: OutboxEvent, store: Store) -> Shopper | None:
 
 def return_url(store: Store, rma: str) -> str:
     """The shopper's tracking page of a return in the portal, by its signed link (no account);
-    `label/` and `feedback/` appended open those parts of it."""
-    return f"{settings.PUBLIC_URL}{tracking_path(store.slug, rma)}"
+    `label/` and `feedback/` appended open those parts of it. A store with its own domain
+    (dashboard branding; the domain points at this Retour) gets links on that domain."""
+    domain = (store.branding or {}).get("domain")
+    base = f"https://{domain}" if domain else settings.PUBLIC_URL
+    return f"{base}{tracking_path(store.slug, rma)}"
 
 
 def store_context(store: Store) -> dict[str, Any]:
@@ -79,7 +89,10 @@ def store_context(store: Store) -> dict[str, Any]:
         "slug": store.slug,
         "support_email": store.support_email,
         "logo_url": branding.get("logo_url", ""),
-        "colour": branding.get("primary_colour") or branding.get("color") or "#1f2937",
+        "colour": branding.get("primary_color")
+        or branding.get("primary_colour")
+        or branding.get("color")
+        or "#1f2937",
     }
 
 
@@ -92,7 +105,8 @@ def email_context(event: OutboxEvent, store: Store, shopper: Shopper) -> dict[st
     link = return_url(store, rma) if rma else f"{settings.PUBLIC_URL}/returns/{store.slug}/"
     refund = payload.get("refund") or {}
     credit = payload.get("store_credit") or {}
-    order = payload.get("order") or ret.get("order") or {}
+    withdrawal = payload.get("withdrawal") or {}
+    order = payload.get("order") or ret.get("order") or withdrawal.get("order") or {}
     expires_on = data.get("expires_on", "")
     return {
         "event_id": str(event.id),
@@ -106,6 +120,7 @@ def email_context(event: OutboxEvent, store: Store, shopper: Shopper) -> dict[st
         "label_url": f"{link}label/" if rma else "",
         "feedback_url": f"{link}feedback/" if rma else "",
         "reason": data.get("reason") or ret.get("status_reason", ""),
+        "message": data.get("message", ""),
         "carrier": data.get("carrier", ""),
         "tracking_number": data.get("tracking_number", ""),
         "expires_on": expires_on,
@@ -122,6 +137,30 @@ def email_context(event: OutboxEvent, store: Store, shopper: Shopper) -> dict[st
             "currency": credit.get("currency", "EUR"),
         },
         "exchange": {"order_number": data.get("order", "")},
+        "withdrawal": _withdrawal_context(withdrawal, store, shopper.language),
+    }
+
+
+def _withdrawal_context(withdrawal: dict[str, Any], store: Store, language: str) -> dict[str, Any]:
+    """The notice as the acknowledgement states it: its number, the date and time it was
+    received (in the store's time zone), the goods, and the model form's address."""
+    notified = withdrawal.get("notified_at", "")
+    received = ""
+    if notified:
+        moment = datetime.fromisoformat(notified).astimezone(ZoneInfo(store.timezone or "UTC"))
+        received = format_datetime(moment, format="long", locale=babel_locale(language))
+    base = f"{settings.PUBLIC_URL}/returns/{store.slug}/"
+    return {
+        "number": withdrawal.get("number", ""),
+        "name": withdrawal.get("name", ""),
+        "received_at": received,
+        "ordered_on": (withdrawal.get("order") or {}).get("placed_at", ""),
+        "lines": [
+            {"title": line.get("title", ""), "quantity": line.get("quantity", 0)}
+            for line in withdrawal.get("lines", [])
+        ],
+        "form_url": f"{base}withdraw/form?lang={language}",
+        "return_url": base,
     }
 
 
@@ -137,6 +176,7 @@ def sample_event(store: Store, event_type: str) -> OutboxEvent:
         },
         "data": {
             "reason": "The item was worn.",
+            "message": "Your parcel has arrived; we are checking it.",
             "carrier": "Colissimo",
             "tracking_number": "6A12345678901",
             "order": "1042-X1",
@@ -147,6 +187,13 @@ def sample_event(store: Store, event_type: str) -> OutboxEvent:
             "amount": "49.90",
             "currency": store.currency or "EUR",
             "expected_by": expected,
+        },
+        "withdrawal": {
+            "number": "W-4TQ8-ZK2M",
+            "notified_at": timezone.now().isoformat(),
+            "name": "Ada Lovelace",
+            "order": {"number": "1042", "placed_at": expected},
+            "lines": [{"title": "Linen shirt", "quantity": 1}],
         },
         "store_credit": {
             "code": "SC-ABCD-EFGH",

@@ -36,6 +36,7 @@ EMAIL_EVENTS: tuple[str, ...] = (
     "return.approved",
     "return.label_issued",  # approved with its label
     "return.rejected",  # with the reason
+    "return.message_sent",  # a staff member's message about the return (dashboard)
     "return.in_transit",
     "return.received",
     "return.inspected",
@@ -44,6 +45,7 @@ EMAIL_EVENTS: tuple[str, ...] = (
     "return.exchange_ordered",  # the replacement is on its way
     "return.expiry_reminder",  # before the return window closes
     "return.feedback_requested",
+    "withdrawal.recorded",  # the acknowledgement of a withdrawal (durable medium, art. 11a)
 )
 
 

@@ -68,6 +68,7 @@ class LineFacts:
     final_sale: bool = False
     delivered_at: datetime | None = None
     shipped_at: datetime | None = None
+    withdrawn_at: datetime | None = None  # the first notice of withdrawal covering the line
 
 
 @dataclass(frozen=True)
@@ -390,6 +391,11 @@ def _case(ctx: _Context, line: LineFacts, chosen: LineChoice | None) -> _Case:
                 "conformity", conformity_last, legal_last_day, messages, conditions, start, override
             )
     legal_exception = exclusion in law.legal_exceptions if exclusion else False
+    if legal_last_day is not None and line.withdrawn_at is not None:
+        # Withdrawn (in time: `returns.withdrawals` checks it): the goods may then be sent back
+        # within the law's days of the notice, even after the withdrawal period.
+        notice_day = line.withdrawn_at.astimezone(ctx.zone).date()
+        legal_last_day = max(legal_last_day, notice_day + timedelta(days=law.return_goods_days))
     if legal_last_day is not None and ctx.today <= legal_last_day and not legal_exception:
         params = {"deadline": date_param(legal_last_day), "citation": law.citation}
         messages.append(Message("withdrawal", params))

@@ -6,8 +6,9 @@ floor the merchant cannot go below, never a ceiling.
 """
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext_noop as _
 
@@ -60,6 +61,7 @@ class CountryLaw:
     # withdrawal right by calling an item "final sale".
     legal_exceptions: frozenset[str] = frozenset()
     refund_due_days: int = 0  # refund of a withdrawal due within N days of the notice
+    return_goods_days: int = 0  # after a withdrawal, the goods are sent back within N days
     conformity_years: int = 0  # legal guarantee of conformity
     citation: str = ""  # the text the withdrawal floor comes from, quoted in messages
     late_refund_steps: tuple[LateRefundStep, ...] = ()
@@ -90,6 +92,7 @@ EU_DEFAULT = CountryLaw(
     withdrawal_days=14,  # art. 9(1) and 9(2)(b): 14 days from receipt of the (last) goods
     legal_exceptions=EU_EXCEPTIONS,
     refund_due_days=14,  # art. 13(1): within 14 days of being informed of the withdrawal
+    return_goods_days=14,  # art. 14(1): the goods go back within 14 days of the notice
     conformity_years=2,  # Directive (EU) 2019/771, art. 10
     citation=EU_CITATION,
     withdrawal_button_since=WITHDRAWAL_BUTTON_SINCE,
@@ -119,6 +122,7 @@ FRANCE = CountryLaw(
     withdrawal_days=14,  # Code de la consommation, L221-18
     legal_exceptions=EU_EXCEPTIONS,  # L221-28
     refund_due_days=14,  # L221-24
+    return_goods_days=14,  # L221-23
     conformity_years=2,  # L217-3 and L217-7
     citation="Directive 2011/83/EU, art. 9; Code de la consommation, art. L221-18",
     late_refund_steps=FR_LATE_REFUND_STEPS,
@@ -171,3 +175,39 @@ def fr_late_refund_increase(
         extra_months = -(-(days_late - 90) // 30)  # each month begun counts
         percent = Decimal("50") + 5 * extra_months
     return min(amount * percent / 100, product_price)
+
+
+def withdrawal_refund_due(
+    law: CountryLaw, *, notice_at: datetime, goods_back_at: datetime | None, zone: str
+) -> datetime | None:
+    """When the refund of a withdrawal notified at `notice_at` is due under `law`, or None when
+    the law sets no deadline (no statutory right of withdrawal).
+
+    Directive 2011/83/EU art. 13(1) (FR: L221-24): within `refund_due_days` days of being
+    informed of the withdrawal; counted in calendar days from the day after the notice, ending
+    at 23:59:59 on the last day in the store's time zone (Regulation 1182/71, as the engine
+    counts windows). Art. 13(3): the trader may withhold the refund until the goods are back or
+    the shopper proves they were sent, whichever is first (`goods_back_at`): if that comes after
+    the 14 days, the refund is due then. While neither has happened, the date returned is the
+    earliest the refund can be due (the caller says it may be withheld).
+    """
+    if not law.refund_due_days:
+        return None
+    local = ZoneInfo(zone or "UTC")
+    last_day = notice_at.astimezone(local).date() + timedelta(days=law.refund_due_days)
+    due = datetime.combine(last_day, time(23, 59, 59), tzinfo=local)
+    if goods_back_at is not None and goods_back_at > due:
+        return goods_back_at
+    return due
+
+
+def late_refund_increase(
+    law: CountryLaw, *, amount: Decimal, product_price: Decimal, days_late: int, due: date
+) -> Decimal:
+    """What paying a withdrawal refund `days_late` days late adds to it under `law`: France's
+    L242-4 schedule where it applies, else nothing the law quantifies (0)."""
+    if not law.late_refund_steps:
+        return Decimal("0")
+    return fr_late_refund_increase(
+        amount=amount, product_price=product_price, days_late=days_late, due=due
+    )

@@ -8,20 +8,22 @@ allows; what the session holds is only the shopper's answers, re-validated at ea
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from retour.commerce.models import Order, OrderLine, Variant
 from retour.commerce.selectors import find_order_for_shopper
 from retour.core.errors import DomainError
+from retour.logistics import services as logistics
+from retour.logistics.choices import PickupWindow
 from retour.policy.messages import CONDITION_TEXTS, render
 from retour.policy.rules import METHOD_LABELS, RESOLUTION_LABELS
 from retour.portal import selectors, services, state, throttle
@@ -69,21 +71,19 @@ class Loaded:
     order: Order
     lines: list[OrderLine]
     evaluation: eligibility.Evaluation
-    display: dict[int, dict[str, Any]]
 
     def decision(self, line_id: int):
         return self.evaluation.decision.line(line_id)
 
 
 def _load(order_id: int, choice=None) -> Loaded:
-    """The order, its lines and the engine's decision: three queries whatever the size."""
-    order = eligibility.order_with_facts(order_id)
-    lines = eligibility.lines_with_facts(order_id)
-    display = selectors.line_display(order_id)
-    for line in lines:  # the estimate reads each line's tax; the engine's query left it out
-        line.tax = display[line.pk]["tax"]
+    """The order (flagged when it has returns) and its lines with what the pages show of them,
+    then the engine's decision: two queries whatever the size (three when a rule of the policy
+    reads the shopper's history)."""
+    order = eligibility.order_with_facts(order_id, flag_returns=True)
+    lines = eligibility.lines_with_facts(order_id, display=True)
     evaluation = eligibility.evaluate_loaded(order, lines, choice=choice)
-    return Loaded(order, lines, evaluation, display)
+    return Loaded(order, lines, evaluation)
 
 
 def _choice(draft: dict[str, Any], reasons: dict[str, ReturnReason], *, upto: str):
@@ -138,25 +138,37 @@ def _draft_for(
 
 
 def _line_view(page: Page, loaded: Loaded, line: OrderLine) -> dict[str, Any]:
-    shown = loaded.display[line.pk]
-    options = shown["options"] or shown["variant__options"] or {}
+    variant = line.variant if line.variant_id else None
+    options = line.options or (variant.options if variant else None) or {}
     decision = loaded.decision(line.pk)
     return {
         "id": line.pk,
         "title": line.title,
         "options": ", ".join(f"{key}: {value}" for key, value in options.items()),
-        "image_url": shown["variant__product__image_url"] or "",
+        "image_url": (variant.product.image_url if variant else "") or "",
         "quantity": line.quantity,
-        "unit_price": page.money(line.unit_price, loaded.order.currency),
-        "already": line.returned_qty + line.claimed_qty,
         "returnable": decision.returnable_qty if decision.eligible else 0,
         "eligible": decision.eligible,
         "messages": [render(message, page.language) for message in decision.messages],
         "problems": [render(message, page.language) for message in decision.problems],
-        "deadline": page.date(decision.deadline),
         "requires_photos": decision.requires_photos,
         "requires_comment": decision.requires_comment,
     }
+
+
+def _bought(page: Page, order: Order, line: OrderLine) -> str:
+    """What the shopper bought of a line and what is already back, in one sentence."""
+    price = page.money(line.unit_price, order.currency)
+    text = ngettext(
+        "%(count)s item at %(price)s", "%(count)s items at %(price)s each", line.quantity
+    ) % {"count": line.quantity, "price": price}
+    if already := line.returned_qty + line.claimed_qty:
+        text += " · " + ngettext(
+            "%(count)s already returned or claimed",
+            "%(count)s already returned or claimed",
+            already,
+        ) % {"count": already}
+    return text
 
 
 # --- Look-up ----------------------------------------------------------------------------------
@@ -265,10 +277,13 @@ def items(request: HttpRequest, page: Page) -> HttpResponse:
             state.save(request, page.store, draft)
             return _redirect(page, "reasons")
         chosen = picked
-    for line in lines:
-        line["chosen"] = chosen.get(line["id"], 0)
-        line["choices"] = range(line["returnable"] + 1)
+    for line, source in zip(lines, loaded.lines, strict=True):
+        # Strings, so that the template does not format each number for the locale.
+        line["chosen"] = str(chosen.get(line["id"], 0))
+        line["choices"] = [str(n) for n in range(line["returnable"] + 1)]
         line["error"] = errors.get(f"qty-{line['id']}", "")
+        line["bought"] = _bought(page, loaded.order, source)
+        line["label"] = _("Quantity to return of “%(title)s”") % {"title": line["title"]}
     context = {
         "order": loaded.order,
         "lines": lines,
@@ -276,7 +291,9 @@ def items(request: HttpRequest, page: Page) -> HttpResponse:
         "returns": [
             {"rma": r.rma, "status": r.get_status_display(), "url": _url(page, "track", rma=r.rma)}
             for r in selectors.returns_of_order(loaded.order.pk)
-        ],
+        ]
+        if loaded.order.has_returns
+        else [],
     }
     return show(
         request,
@@ -392,6 +409,7 @@ def _estimate(loaded: Loaded, draft: dict[str, Any], reasons, resolution: str, s
         order_lines=loaded.lines,
         lines=lines,
         resolution=resolution,
+        decision=loaded.evaluation.decision.as_json(),
         settings=settings_,
     )
 
@@ -418,7 +436,9 @@ def resolution(request: HttpRequest, page: Page) -> HttpResponse:
     refund_settings = RefundSettings.for_store(page.store.pk)
     paid = _estimate(loaded, draft, reasons, Resolution.REFUND, refund_settings)
     paid_by_line = {line.line_id: line.paid for line in paid.lines}
-    product_of = {line.pk: loaded.display[line.pk]["variant__product_id"] for line in loaded.lines}
+    product_of = {
+        line.pk: line.variant.product_id if line.variant_id else None for line in loaded.lines
+    }
     stock = (
         selectors.in_stock_variants(page.store.pk, product_of.values())
         if Resolution.EXCHANGE in allowed
@@ -519,6 +539,53 @@ def _shops(page: Page) -> list[dict[str, str]]:
     ]
 
 
+PICKUP_FIELDS = ("name", "line1", "line2", "postcode", "city", "phone")
+
+
+def _pickup_defaults(order: Order) -> dict[str, str]:
+    """The pickup form prefilled from the order's shipping address."""
+    address = order.shipping_address or {}
+    return {
+        "pickup_name": str(address.get("name", "")),
+        "pickup_line1": str(address.get("line1", "")),
+        "pickup_line2": str(address.get("line2", "")),
+        "pickup_postcode": str(address.get("postcode", "") or order.shipping_postcode),
+        "pickup_city": str(address.get("city", "")),
+        "pickup_phone": "",
+        "pickup_window": PickupWindow.DAY,
+    }
+
+
+def _pickup_answer(data) -> tuple[dict[str, str], dict[str, str]]:
+    """The shopper's pickup (date, time window, address) and what is wrong with it."""
+    details = {
+        f"pickup_{key}": data.get(f"pickup_{key}", "").strip()[:200] for key in PICKUP_FIELDS
+    }
+    details["pickup_date"] = data.get("pickup_date", "").strip()[:10]
+    details["pickup_window"] = data.get("pickup_window", "")
+    errors = {}
+    for key, message in (
+        ("pickup_line1", _("Enter the street and number.")),
+        ("pickup_postcode", _("Enter the postcode.")),
+        ("pickup_city", _("Enter the city.")),
+    ):
+        if not details[key]:
+            errors[key] = message
+    first, last = logistics.pickup_dates()
+    try:
+        day = date.fromisoformat(details["pickup_date"])
+    except ValueError:
+        day = None
+    if day is None or not first <= day <= last:
+        errors["pickup_date"] = _("Choose a date between %(first)s and %(last)s.") % {
+            "first": first.isoformat(),
+            "last": last.isoformat(),
+        }
+    if details["pickup_window"] not in PickupWindow.values:
+        errors["pickup_window"] = _("Choose when the driver may come.")
+    return details, errors
+
+
 @require_http_methods(["GET", "POST"])
 @portal_view
 def method(request: HttpRequest, page: Page) -> HttpResponse:
@@ -531,28 +598,17 @@ def method(request: HttpRequest, page: Page) -> HttpResponse:
     shops = _shops(page)
     if not shops:
         allowed = [m for m in allowed if m != ReturnMethod.IN_STORE]
-    address = loaded.order.shipping_address or {}
     details = draft.get("details", {})
     errors: dict[str, str] = {}
     chosen = draft.get("method", "")
-    tomorrow = timezone.localdate() + timedelta(days=1)
     if request.method == "POST":
         chosen = request.POST.get("method", "")
         details = {}
         if chosen not in allowed:
             errors["method"] = _("Choose how to send the items back.")
         if chosen == ReturnMethod.PICKUP:
-            details["pickup_address"] = request.POST.get("pickup_address", "").strip()[:500]
-            raw_date = request.POST.get("pickup_date", "")
-            details["pickup_date"] = raw_date
-            if not details["pickup_address"]:
-                errors["pickup_address"] = _("Enter the pickup address.")
-            try:
-                day = timezone.datetime.fromisoformat(raw_date).date()
-            except ValueError:
-                day = None
-            if day is None or not tomorrow <= day <= tomorrow + timedelta(days=13):
-                errors["pickup_date"] = _("Choose a date within the next two weeks.")
+            details, pickup_errors = _pickup_answer(request.POST)
+            errors.update(pickup_errors)
         if chosen == ReturnMethod.IN_STORE:
             shop = request.POST.get("shop", "")
             details["shop"] = shop
@@ -563,18 +619,16 @@ def method(request: HttpRequest, page: Page) -> HttpResponse:
             draft["details"] = details
             state.save(request, page.store, draft)
             return _redirect(page, "review")
+    first, last = logistics.pickup_dates()
     context = {
         "options": [
             {"code": code, "label": _(METHOD_LABELS[code]), "checked": code == chosen}
             for code in allowed
         ],
-        "pickup_address": details.get("pickup_address")
-        or ", ".join(
-            str(address.get(key)) for key in ("line1", "postcode", "city") if address.get(key)
-        ),
-        "pickup_date": details.get("pickup_date", ""),
-        "min_date": tomorrow.isoformat(),
-        "max_date": (tomorrow + timedelta(days=13)).isoformat(),
+        "pickup": {**_pickup_defaults(loaded.order), **details},
+        "windows": PickupWindow.choices,
+        "min_date": first.isoformat(),
+        "max_date": last.isoformat(),
         "shops": shops,
         "shop": details.get("shop", ""),
         "errors": errors,
@@ -587,6 +641,17 @@ def method(request: HttpRequest, page: Page) -> HttpResponse:
         step="method",
         status=422 if errors else 200,
     )
+
+
+def pickup_view(page: Page, details: dict[str, Any]) -> dict[str, str]:
+    """What the review shows of the shopper's pickup."""
+    lines = [details.get(f"pickup_{key}", "") for key in ("line1", "line2")]
+    place = " ".join(filter(None, (details.get("pickup_postcode"), details.get("pickup_city"))))
+    return {
+        "date": page.date(date.fromisoformat(details["pickup_date"])),
+        "window": PickupWindow(details["pickup_window"]).label,
+        "address": ", ".join(filter(None, [details.get("pickup_name", ""), *lines, place])),
+    }
 
 
 # --- Review and submission --------------------------------------------------------------------
@@ -708,10 +773,7 @@ def review(request: HttpRequest, page: Page) -> HttpResponse:
         "destination": _destination(draft["resolution"]),
         "resolution_label": _(RESOLUTION_LABELS[draft["resolution"]]),
         "method_label": _(METHOD_LABELS[draft["method"]]),
-        "details": details,
-        "pickup_date": page.date(timezone.datetime.fromisoformat(details["pickup_date"]))
-        if details.get("pickup_date")
-        else "",
+        "pickup": pickup_view(page, details) if draft["method"] == ReturnMethod.PICKUP else None,
         "shop": shop,
         "outcome": loaded.evaluation.decision.outcome,
         "errors": errors,

@@ -1,9 +1,9 @@
 """What every journey page shares: the store, the shopper's language, branding that is safe to
 put in CSS, formatting with Babel, and the progress through the steps."""
 
-import re
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from functools import wraps
@@ -11,18 +11,19 @@ from typing import Any
 
 from babel.dates import format_date
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext_lazy as _
 
 from retour.commerce.models import Store
+from retour.core.colours import AA_TEXT, HEX_COLOUR, WHITE, contrast, readable_on
 from retour.core.money import format_money
 
 SUPPORTED = {code for code, _name in settings.LANGUAGES}
 LANGUAGE_KEY = "retour.portal.language"
-COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 DEFAULT_BRAND = "#1e293b"
 
 STEPS = [
@@ -51,47 +52,88 @@ def pick_language(request: HttpRequest, store: Store) -> str:
     return default if default in SUPPORTED else settings.LANGUAGE_CODE
 
 
-def _luminance(colour: str) -> float:
-    digits = colour.lstrip("#")
-    if len(digits) == 3:
-        digits = "".join(c * 2 for c in digits)
-    channels = [int(digits[i : i + 2], 16) / 255 for i in (0, 2, 4)]
-    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-
-def _contrast(a: float, b: float) -> float:
-    light, dark = max(a, b), min(a, b)
-    return (light + 0.05) / (dark + 0.05)
+def logo_url(store: Store) -> str:
+    """The logo uploaded in the dashboard (served by the portal under a name that changes with
+    its content), else an https address set through the API, else nothing."""
+    data = store.branding or {}
+    stored = str(data.get("logo") or "")
+    if stored:
+        digest = stored.rsplit("logo-", 1)[-1].removesuffix(".png")
+        return reverse("portal:logo", args=[store.slug, digest])
+    logo = str(data.get("logo_url") or "")
+    return logo if logo.startswith("https://") else ""
 
 
 def branding(store: Store, language: str) -> dict[str, str]:
-    """Colours as #hex only, https logos only, and text colours chosen for WCAG AA contrast:
-    white or black on the brand colour, the brand colour for links only where it reads on
-    white (else a dark default)."""
+    """Colours as #hex only, https or uploaded logos only, and text colours chosen for WCAG AA
+    contrast: the store's text colour where it reaches 4.5:1 on the brand colour, else white or
+    black; the brand colour for links only where it reads on white (else a dark default)."""
     data = store.branding or {}
     primary = str(data.get("primary_color") or data.get("primary_colour") or "")
-    primary = primary if COLOUR.match(primary) else DEFAULT_BRAND
-    logo = str(data.get("logo_url") or "")
-    lum = _luminance(primary)
-    on_brand = "#ffffff" if _contrast(lum, 1.0) >= _contrast(lum, 0.0) else "#000000"
-    link = primary if _contrast(lum, 1.0) >= 4.5 else DEFAULT_BRAND
+    primary = primary if HEX_COLOUR.match(primary) else DEFAULT_BRAND
+    text = str(data.get("text_color") or "")
+    if not (HEX_COLOUR.match(text) and contrast(primary, text) >= AA_TEXT):
+        text = readable_on(primary)
+    link = primary if contrast(primary, WHITE) >= AA_TEXT else DEFAULT_BRAND
     texts = data.get("texts") if isinstance(data.get("texts"), dict) else {}
     localised = texts.get(language) if isinstance(texts.get(language), dict) else {}
     return {
         "primary_color": primary,
-        "on_primary": on_brand,
+        "on_primary": text,
         "link_color": link,
-        "logo_url": logo if logo.startswith("https://") else "",
+        "logo_url": logo_url(store),
         "welcome": str(localised.get("welcome", "")),
         "packing": str(localised.get("packing", "")),
     }
 
 
 @dataclass
+class CachedStore:
+    store: Store
+    expires: float
+    branding: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def branding_in(self, language: str) -> dict[str, str]:
+        if language not in self.branding:
+            self.branding[language] = branding(self.store, language)
+        return self.branding[language]
+
+
+_STORES: dict[str, CachedStore] = {}
+
+
+def cached_store(slug: str) -> CachedStore:
+    """The store of a slug (404 if none) with its branding per language, kept by this process
+    for `RETOUR_PORTAL["STORE_CACHE_SECONDS"]` (30 s): every portal page needs them, and they
+    change rarely. A save of any store in this process drops the cache (`forget_stores`, on
+    `post_save`/`post_delete`); another worker process sees the change when its entry expires.
+    Unknown slugs are not kept."""
+    entry = _STORES.get(slug)
+    now = time.monotonic()
+    if entry is None or entry.expires <= now:
+        store = Store.objects.filter(slug=slug).first()
+        if store is None:
+            raise Http404("no such store")
+        seconds = getattr(settings, "RETOUR_PORTAL", {}).get("STORE_CACHE_SECONDS", 30)
+        entry = _STORES[slug] = CachedStore(store, now + seconds)
+    return entry
+
+
+def forget_stores(**_kwargs: Any) -> None:
+    _STORES.clear()
+
+
+@dataclass
 class Page:
     store: Store
     language: str
+    cached: CachedStore | None = None
+
+    @property
+    def branding(self) -> dict[str, str]:
+        if self.cached is not None:
+            return self.cached.branding_in(self.language)
+        return branding(self.store, self.language)
 
     def money(self, amount: Decimal | None, currency: str | None = None) -> str:
         if amount is None:
@@ -111,10 +153,10 @@ def portal_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
 
     @wraps(view)
     def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
-        store = get_object_or_404(Store, slug=slug)
-        language = pick_language(request, store)
+        cached = cached_store(slug)
+        language = pick_language(request, cached.store)
         with translation.override(language):
-            response = view(request, Page(store, language), *args, **kwargs)
+            response = view(request, Page(cached.store, language, cached), *args, **kwargs)
         response["Content-Language"] = language
         patch_vary_headers(response, ["Accept-Language", "Cookie"])
         return response
@@ -143,7 +185,7 @@ def show(
     context = {
         "store": page.store,
         "language": page.language,
-        "branding": branding(page.store, page.language),
+        "branding": page.branding,
         "languages": [
             {"code": code, "url": f"{path}?lang={code}", "current": code == page.language}
             for code in sorted(SUPPORTED)

@@ -5,28 +5,12 @@ from typing import Any
 
 from django.db.models import F, Prefetch, QuerySet, Sum
 
-from retour.commerce.models import OrderLine, Product, Variant
+from retour.commerce.models import Product, Variant
 from retour.returns.choices import ReturnStatus
 from retour.returns.models import Return, ReturnEvent, ReturnLine, ReturnReason
 
 SIZE_ORDER = ["XXS", "XS", "S", "M", "L", "XL", "XXL", "XXXL"]
 SIZE_KEYS = ("size", "taille", "Size", "Taille")
-
-
-def line_display(order_id: int) -> dict[int, dict[str, Any]]:
-    """What the item pages show of each line beyond the eligibility facts: options, picture,
-    and the line's tax (for the estimate). One query."""
-    rows = OrderLine.objects.filter(order_id=order_id).values(
-        "id",
-        "options",
-        "tax",
-        "variant_id",
-        "variant__options",
-        "variant__product_id",
-        "variant__product__image_url",
-        "variant__product__title",
-    )
-    return {row["id"]: row for row in rows}
 
 
 def reason_catalogue(store_id: int) -> list[ReturnReason]:

@@ -7,17 +7,20 @@ puts them in one transaction with what the portal itself keeps (photos, pickup d
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 from django.db import transaction
 
 from retour.commerce.models import Order, Variant
 from retour.core.actors import Actor
 from retour.core.errors import InvalidRequest
+from retour.logistics.documents import Address
+from retour.logistics.services import request_pickup
 from retour.portal.models import Feedback, Photo
 from retour.portal.photos import StoredPhoto
 from retour.refunds.exchanges import request_exchange
 from retour.returns import lifecycle
-from retour.returns.choices import ClaimKind, Resolution, ReturnStatus
+from retour.returns.choices import ClaimKind, Resolution, ReturnMethod, ReturnStatus
 from retour.returns.models import Claim, Return
 from retour.returns.services import LineRequest, create_claim, create_return
 
@@ -37,7 +40,7 @@ class Submission:
     lines: Sequence[ShopperLine]
     resolution: str
     method: str
-    details: Mapping[str, str] = field(default_factory=dict)  # pickup address/date, shop
+    details: Mapping[str, str] = field(default_factory=dict)  # pickup (date, window, address), shop
 
 
 def _photo_rows(store_id: int, photos: Sequence[StoredPhoto], **owner) -> list[Photo]:
@@ -60,6 +63,7 @@ def submit_return(*, order: Order, submission: Submission, email: str, locale: s
                 quantity=line.quantity,
                 reason_code=line.reason_code,
                 comment=line.comment,
+                photos=[photo.name for photo in line.photos],
             )
             for line in submission.lines
         ],
@@ -75,11 +79,13 @@ def submit_return(*, order: Order, submission: Submission, email: str, locale: s
             order.store_id, line.photos, return_line=return_lines[line.order_line_id]
         )
     Photo.objects.bulk_create(photos)
-    if submission.details:
+    rejected = return_request.status == ReturnStatus.REJECTED
+    if return_request.method == ReturnMethod.PICKUP and not rejected:
+        _request_pickup(return_request, submission.details, actor)
+    elif submission.details:
         lifecycle.record_event(
             return_request, "shopper_details", actor=actor, data=dict(submission.details)
         )
-    rejected = return_request.status == ReturnStatus.REJECTED
     if submission.resolution == Resolution.EXCHANGE and not rejected:
         variant_ids = [line.exchange_variant_id for line in submission.lines]
         variants = Variant.objects.in_bulk([v for v in variant_ids if v])
@@ -91,6 +97,26 @@ def submit_return(*, order: Order, submission: Submission, email: str, locale: s
                 return_line=return_lines[line.order_line_id], variant=variant, actor=actor
             )
     return return_request
+
+
+def _request_pickup(return_request: Return, details: Mapping[str, str], actor: Actor) -> None:
+    """The pickup the shopper asked for, kept until the label exists (then booked by the
+    label job: `logistics.jobs.book_requested_pickup`)."""
+    order = return_request.order
+    request_pickup(
+        return_request=return_request,
+        date=date.fromisoformat(details.get("pickup_date", "")),
+        window=details.get("pickup_window", ""),
+        address=Address(
+            name=details.get("pickup_name") or order.email,
+            lines=[details.get("pickup_line1", ""), details.get("pickup_line2", "")],
+            postcode=details.get("pickup_postcode", ""),
+            city=details.get("pickup_city", ""),
+            country=order.shipping_country or (order.shipping_address or {}).get("country", ""),
+        ),
+        phone=details.get("pickup_phone", ""),
+        actor=actor,
+    )
 
 
 @transaction.atomic

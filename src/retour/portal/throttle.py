@@ -14,6 +14,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
@@ -63,3 +64,20 @@ def purge_expired() -> int:
     """Delete ended windows (run now and then; rows of ended windows are only reused)."""
     deleted, _ = Throttle.objects.filter(window_ends__lte=timezone.now()).delete()
     return deleted
+
+
+def lookup_limits() -> tuple[Limit, Limit]:
+    """The order look-up's limits (settings `RETOUR_PORTAL`): attempts per IP address, and
+    failures per order number. Every form that finds an order by number counts in them."""
+    conf = getattr(settings, "RETOUR_PORTAL", {})
+    per_ip = Limit(
+        "lookup-ip",
+        conf.get("LOOKUPS_PER_IP", 30),
+        timedelta(seconds=conf.get("LOOKUP_IP_WINDOW", 600)),
+    )
+    per_order = Limit(
+        "lookup-order",
+        conf.get("FAILURES_PER_ORDER", 5),
+        timedelta(seconds=conf.get("ORDER_WINDOW", 900)),
+    )
+    return per_ip, per_order

@@ -10,7 +10,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from retour.core.errors import DomainError
-from retour.logistics.selectors import return_label
+from retour.logistics.choices import PickupWindow
+from retour.logistics.selectors import return_label, return_pickup
 from retour.portal import selectors, services, state
 from retour.portal.journey import (
     _line_view,
@@ -24,7 +25,7 @@ from retour.portal.journey import (
 from retour.portal.models import Feedback
 from retour.portal.pages import Page, portal_view, show
 from retour.portal.photos import PhotoError, check_and_store
-from retour.refunds.selectors import refunds_for_shopper
+from retour.refunds.selectors import payments_due, refunds_for_shopper
 from retour.refunds.services import compute_refund
 from retour.returns.choices import ClaimKind, ReturnMethod
 from retour.returns.choices import ReturnStatus as S
@@ -135,6 +136,25 @@ def _label(page: Page, return_request: Return) -> dict[str, Any]:
     }
 
 
+def _pickup(page: Page, return_request: Return) -> dict[str, str] | None:
+    """The carrier pickup the shopper asked for: its state, day, window, address and the
+    carrier's confirmation number for the driver. One query, for pickup returns only."""
+    if return_request.method != ReturnMethod.PICKUP:
+        return None
+    booking = return_pickup(return_request)
+    if booking is None:
+        return None
+    address = booking.address
+    place = " ".join(filter(None, (address.get("postcode"), address.get("city"))))
+    return {
+        "status": booking.status,
+        "date": page.date(booking.date),
+        "window": PickupWindow(booking.window).label,
+        "address": ", ".join(filter(None, [*address.get("lines", []), place])),
+        "confirmation": booking.confirmation,
+    }
+
+
 def _lines(page: Page, return_request: Return) -> list[dict[str, Any]]:
     return [
         {
@@ -158,6 +178,7 @@ def confirmation(request: HttpRequest, page: Page, rma: str) -> HttpResponse:
         "return": return_request,
         "lines": _lines(page, return_request),
         "label": _label(page, return_request),
+        "pickup": _pickup(page, return_request),
         "packing": packing_instructions(return_request.decision, page.language),
         "estimate": breakdown_view(page, estimate, titles),
         "tracking_url": request.build_absolute_uri(
@@ -206,7 +227,12 @@ def track(request: HttpRequest, page: Page, rma: str) -> HttpResponse:
         "lines": _lines(page, return_request),
         "timeline": _timeline(page, return_request),
         "label": _label(page, return_request),
+        "pickup": _pickup(page, return_request),
         "refunds": refunds,
+        "payments_due": [
+            {**due, "amount_text": page.money(due["amount"], due["currency"])}
+            for due in payments_due(return_request)
+        ],
         "recommendations": [
             {**pick, "price_text": page.money(pick["price"]) if pick["price"] else ""}
             for pick in selectors.recommendations(return_request)

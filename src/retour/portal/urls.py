@@ -1,6 +1,6 @@
 from django.urls import path
 
-from retour.portal import journey, tracking, views
+from retour.portal import journey, tracking, views, withdrawal
 
 app_name = "portal"
 
@@ -8,6 +8,12 @@ urlpatterns = [
     path("<slug:slug>/policy", views.policy_page, name="policy"),
     path("<slug:slug>/policy/snippet.json", views.policy_snippet_json, name="policy-snippet-json"),
     path("<slug:slug>/policy/snippet.html", views.policy_snippet_html, name="policy-snippet-html"),
+    path("<slug:slug>/logo-<str:digest>.png", views.logo, name="logo"),
+    path("<slug:slug>/withdraw/", withdrawal.start, name="withdraw"),
+    path("<slug:slug>/withdraw/confirm", withdrawal.confirm, name="withdraw-confirm"),
+    path("<slug:slug>/withdraw/done/<str:number>", withdrawal.done, name="withdraw-done"),
+    path("<slug:slug>/withdraw/form", withdrawal.model_form, name="withdraw-form"),
+    path("<slug:slug>/withdraw/form.txt", withdrawal.model_form_text, name="withdraw-form-text"),
     path("<slug:slug>/", journey.lookup, name="lookup"),
     path("<slug:slug>/items", journey.items, name="items"),
     path("<slug:slug>/reasons", journey.reasons, name="reasons"),

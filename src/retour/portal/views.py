@@ -4,10 +4,9 @@ Language: `?lang=fr|en`, else the browser's (LocaleMiddleware reads Accept-Langu
 store's default language.
 """
 
-import re
-
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.files.storage import storages
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import translation
@@ -20,8 +19,8 @@ from retour.policy.describe import summary
 from retour.policy.flowchart import flowchart_svg
 from retour.policy.law import EEA_MEMBERS
 from retour.policy.selectors import compiled, current_version
+from retour.portal.pages import branding
 
-COLOUR = re.compile(r"^#[0-9a-fA-F]{3,8}$")
 SUPPORTED = {code for code, _name in settings.LANGUAGES}
 
 
@@ -33,17 +32,6 @@ def _language(request: HttpRequest, store: Store) -> str:
         return (request.LANGUAGE_CODE or settings.LANGUAGE_CODE)[:2]
     default = (store.default_locale or "")[:2]
     return default if default in SUPPORTED else settings.LANGUAGE_CODE
-
-
-def _branding(store: Store) -> dict:
-    """Only values that are safe to put in CSS and an <img>: colours as #hex, https logos."""
-    branding = store.branding or {}
-    primary = branding.get("primary_color", "")
-    logo = branding.get("logo_url", "")
-    return {
-        "primary_color": primary if COLOUR.match(primary) else "#1e293b",
-        "logo_url": logo if logo.startswith("https://") else "",
-    }
 
 
 def _context(request: HttpRequest, slug: str) -> tuple[Store, str, dict]:
@@ -64,7 +52,7 @@ def _context(request: HttpRequest, slug: str) -> tuple[Store, str, dict]:
             "language": language,
             "languages": sorted(SUPPORTED),
             "eu_store": store.country.upper() in EEA_MEMBERS,
-            "branding": _branding(store),
+            "branding": branding(store, language),
         },
     )
 
@@ -126,3 +114,21 @@ def policy_snippet_html(request: HttpRequest, slug: str) -> HttpResponse:
         response = render(request, "portal/policy_snippet.html", context)
     response["Access-Control-Allow-Origin"] = "*"
     return _localised(response, language)
+
+
+@require_GET
+def logo(request: HttpRequest, slug: str, digest: str) -> HttpResponse:
+    """The store's uploaded logo (cleaned and re-encoded when uploaded). Its name changes with
+    its content, so it may be cached for a year."""
+    store = get_object_or_404(Store, slug=slug)
+    name = str((store.branding or {}).get("logo") or "")
+    if not name.endswith(f"logo-{digest}.png"):
+        raise Http404
+    try:
+        handle = storages["default"].open(name, "rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(handle, content_type="image/png")
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -45,8 +45,11 @@ class Gateway(models.TextChoices):
 
 
 class RefundTrigger(models.TextChoices):
-    """When a store's refunds start, unless a rule decides otherwise for a return."""
+    """When a store's refunds start, unless a rule decides otherwise for a return (a returnless
+    return is refunded at approval). The refund job starts the refund when the return first
+    reaches the trigger's state; with `manual`, finance starts every refund."""
 
+    MANUAL = "manual", _("When finance starts it")
     APPROVAL = "approval", _("At approval (returnless, trusted shoppers)")
     FIRST_SCAN = "first_scan", _("At the first carrier scan")
     WAREHOUSE_DELIVERY = "warehouse_delivery", _("At delivery to the warehouse")
@@ -74,6 +77,7 @@ class CreditEntryKind(models.TextChoices):
 
 class ExchangeStatus(models.TextChoices):
     RESERVED = "reserved", _("Stock reserved")  # waiting for the store's trigger
+    # The replacement costs more: waiting for the shopper to pay the difference (payment link).
     AWAITING_PAYMENT = "awaiting_payment", _("Waiting for the price difference")
     ORDERED = "ordered", _("Replacement ordered")  # the replacement order exists
     RELEASED = "released", _("Released")  # cancelled: the stock went back

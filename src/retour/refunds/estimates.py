@@ -1,11 +1,12 @@
 """The refund a shopper can expect *before* the return exists: the portal's review step.
 
 It builds the same `RefundInput` that `services.compute_refund(estimate=True)` builds for a
-saved return (announced quantities, the store's fees, shipping rule and store-credit bonus), so
-the amount shown before submitting is the one the confirmation and the refund start from.
+saved return (announced quantities; fees and store-credit bonus from the policy decision, see
+`terms`; the store's rule for the original shipping), so the amount shown before submitting is
+the one the confirmation and the refund start from.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
@@ -15,13 +16,13 @@ from retour.core.errors import InvalidRequest
 from retour.refunds.calculation import (
     Breakdown,
     CalculationError,
-    Fee,
     RefundInput,
     UnitsInput,
     calculate,
 )
 from retour.refunds.models import RefundSettings
 from retour.refunds.services import order_input
+from retour.refunds.terms import Units, policy_terms
 from retour.returns.choices import Resolution
 
 
@@ -38,22 +39,23 @@ def estimate_refund(
     order_lines: Sequence[OrderLine],
     lines: Sequence[EstimatedLine],
     resolution: str,
+    decision: Mapping,
     settings: RefundSettings | None = None,
 ) -> Breakdown:
-    """The itemised estimate of returning `lines` of `order` for `resolution` (no query when
-    `settings` is given; `order_lines` are the order's lines, already loaded)."""
+    """The itemised estimate of returning `lines` of `order` for `resolution`, with the fees and
+    bonus of the policy's `decision` on these lines (as JSON: `OrderDecision.as_json()`). No
+    query when `settings` is given; `order_lines` are the order's lines, already loaded."""
     settings = settings or RefundSettings.for_store(order.store_id)
-    merchant_fault = any(line.merchant_fault for line in lines)
-    fees = [Fee("restocking", rate=settings.restocking_fee_rate)]
-    if not merchant_fault:
-        fees.append(Fee("return_shipping", amount=settings.return_shipping_fee))
+    terms = policy_terms(
+        decision, {line.order_line_id: Units(line.quantity, line.quantity) for line in lines}
+    )
     request = RefundInput(
         units=[UnitsInput(line_id=line.order_line_id, quantity=line.quantity) for line in lines],
-        fees=fees,
+        fees=terms.fees,
         shipping_rule=settings.shipping_rule,
-        merchant_fault=merchant_fault,
+        merchant_fault=any(line.merchant_fault for line in lines),
         to_store_credit=resolution == Resolution.STORE_CREDIT,
-        store_credit_bonus_rate=settings.store_credit_bonus_rate,
+        store_credit_bonus_rate=terms.bonus_rate,
     )
     try:
         return calculate(order_input(order, order_lines), request)

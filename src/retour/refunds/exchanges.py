@@ -12,12 +12,15 @@ units (the refund calculation's amount, discounts and tax included): positive, t
 trigger is met — or at once for an instant exchange, with the return due by a deadline.
 """
 
+from collections.abc import Mapping
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
+from django.conf import settings as django_settings
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from retour.commerce.audit import record_audit
@@ -32,12 +35,23 @@ from retour.commerce.models import (
 from retour.core.actors import Actor
 from retour.core.errors import Conflict, InvalidRequest
 from retour.core.money import quantize
+from retour.refunds.adapters import PaymentRequest, payment_gateway_for
 from retour.refunds.calculation import RefundInput, UnitsInput, calculate
 from retour.refunds.choices import ExchangeStatus
-from retour.refunds.models import Exchange
-from retour.refunds.services import _refunded_units_by_order_line, order_input
+from retour.refunds.models import Exchange, RefundSettings
+from retour.refunds.services import (
+    AUTOMATIC,
+    _refunded_units_by_order_line,
+    order_input,
+    trigger_passed,
+)
 from retour.returns import lifecycle
+from retour.returns.links import tracking_path
 from retour.returns.models import Return, ReturnLine
+
+# How long the shopper has to pay a price difference (a Stripe Checkout Session lives 30 minutes
+# to 24 hours); unpaid, the exchange is released and its stock goes back.
+PAYMENT_WINDOW = timedelta(hours=23)
 
 
 class OutOfStock(Conflict):
@@ -171,9 +185,95 @@ def record_difference_paid(*, exchange: Exchange, actor: Actor) -> Exchange:
         raise Conflict(_("This exchange is not waiting for a payment."))
     Exchange.objects.filter(pk=exchange.pk).update(status=ExchangeStatus.RESERVED)
     exchange.status = ExchangeStatus.RESERVED
-    if exchange.instant:
+    lifecycle.record_event(
+        exchange.return_request,
+        "exchange_paid",
+        actor=actor,
+        data={"exchange": exchange.pk, "amount": str(exchange.price_difference)},
+    )
+    # Paid after the return reached its trigger: nothing else to wait for.
+    return_request = exchange.return_request
+    if exchange.instant or trigger_passed(
+        return_request, RefundSettings.for_store(return_request.store_id)
+    ):
         place_replacement_order(exchange=exchange, actor=actor)
     return exchange
+
+
+def order_reserved_replacements(*, return_id: int, actor: Actor) -> list[Order]:
+    """The return reached its trigger: order the replacements whose stock waits reserved (the
+    ones waiting for their price difference are ordered when it is paid)."""
+    reserved = Exchange.objects.filter(
+        return_request_id=return_id, status=ExchangeStatus.RESERVED, replacement_order=None
+    ).values_list("pk", flat=True)
+    return [place_replacement_order(exchange=Exchange(pk=pk), actor=actor) for pk in list(reserved)]
+
+
+def needs_payment(data: Mapping[str, Any]) -> bool:
+    """From an `exchange_requested` event's data: does the shopper owe a price difference?"""
+    return Decimal(str(data.get("price_difference") or "0")) > 0
+
+
+def create_payment_link(*, exchange_id: int, gateway: Any = None) -> Exchange:
+    """Ask the gateway for the page where the shopper pays the price difference. Called by a
+    job after the exchange committed, outside any transaction; the idempotency key and the
+    expiry derive from the exchange, so a retried call gets the same page back. An exchange
+    that has its page, or no longer waits for a payment, is left as it is; without a payment
+    gateway finance collects the difference and records it (`record_difference_paid`)."""
+    exchange = Exchange.objects.select_related("return_request__order", "store").get(pk=exchange_id)
+    gateway = gateway or payment_gateway_for(RefundSettings.for_store(exchange.store_id))
+    waiting = exchange.status == ExchangeStatus.AWAITING_PAYMENT and not exchange.payment_session
+    if not waiting or gateway is None:
+        return exchange
+    return_request, expires_at = exchange.return_request, exchange.created_at + PAYMENT_WINDOW
+    with translation.override(return_request.locale or None):
+        description = _("Price difference for the exchange of return %(rma)s") % {
+            "rma": return_request.rma
+        }
+    page = gateway.create_payment_page(
+        PaymentRequest(
+            amount=exchange.price_difference,
+            currency=exchange.currency,
+            description=description,
+            reference=f"exchange-{exchange.pk}",
+            idempotency_key=f"retour-{return_request.rma}-exchange-{exchange.pk}",
+            return_url=django_settings.PUBLIC_URL
+            + tracking_path(exchange.store.slug, return_request.rma),
+            expires_at=expires_at,
+            email=return_request.order.email,
+        )
+    )
+    with transaction.atomic():
+        if Exchange.objects.filter(pk=exchange.pk, payment_session="").update(
+            payment_session=page.reference, payment_link=page.url, payment_expires_at=expires_at
+        ):
+            lifecycle.record_event(
+                return_request,
+                "exchange_payment_requested",
+                actor=AUTOMATIC,
+                data={
+                    "exchange": exchange.pk,
+                    "amount": str(exchange.price_difference),
+                    "currency": exchange.currency,
+                    "payment_link": page.url,
+                    "pay_by": expires_at.isoformat(),
+                },
+            )
+    exchange.refresh_from_db()
+    return exchange
+
+
+def record_payment_outcome(*, store_id: int, session: str, outcome: str) -> Exchange | None:
+    """The gateway says the shopper paid the difference (the replacement can be ordered) or
+    the page expired or the payment failed (the exchange is released, its stock goes back).
+    Repeated events change nothing; an unknown page is ignored (None)."""
+    exchange = Exchange.objects.filter(store_id=store_id, payment_session=session).first()
+    if exchange is None or exchange.status != ExchangeStatus.AWAITING_PAYMENT:
+        return exchange
+    actor = Actor.system("payments")
+    if outcome == "paid":
+        return record_difference_paid(exchange=exchange, actor=actor)
+    return release_exchange(exchange=exchange, actor=actor, reason=f"payment {outcome}")
 
 
 @transaction.atomic
@@ -257,6 +357,9 @@ def release_exchange(*, exchange: Exchange, actor: Actor, reason: str = "") -> E
 
 __all__ = [
     "OutOfStock",
+    "create_payment_link",
+    "order_reserved_replacements",
+    "record_payment_outcome",
     "place_replacement_order",
     "record_difference_paid",
     "release_exchange",

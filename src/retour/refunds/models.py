@@ -112,6 +112,8 @@ class Refund(models.Model):
     reference = models.CharField(_("reference"), max_length=20, unique=True)
     sequence = models.PositiveIntegerField(help_text=_("1 for the return's first refund, …"))
     idempotency_key = models.CharField(max_length=80, unique=True)
+    # The caller's `Idempotency-Key` (API): the same key gives back this refund, never another.
+    request_key = models.CharField(max_length=100, blank=True)
     status = models.CharField(
         _("status"), max_length=20, choices=RefundStatus.choices, default=RefundStatus.REQUESTED
     )
@@ -149,6 +151,11 @@ class Refund(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["return_request", "sequence"], name="refund_unique_sequence"
+            ),
+            models.UniqueConstraint(
+                fields=["store", "request_key"],
+                condition=~Q(request_key=""),
+                name="refund_unique_request_key",
             ),
             models.UniqueConstraint(
                 fields=["return_request"],
@@ -290,6 +297,9 @@ class Exchange(models.Model):
         _("price difference"), help_text=_("Positive: the shopper pays; negative: refunded")
     )
     payment_link = models.URLField(_("payment link"), max_length=500, blank=True)
+    # The gateway's payment page for the difference (a Stripe Checkout Session `cs_…`).
+    payment_session = models.CharField(max_length=200, blank=True, db_index=True)
+    payment_expires_at = models.DateTimeField(_("pay by"), null=True, blank=True)
     status = models.CharField(
         max_length=20, choices=ExchangeStatus.choices, default=ExchangeStatus.RESERVED
     )

@@ -5,12 +5,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from retour.core.money import ZERO
-from retour.refunds.choices import IN_FLIGHT_STATUSES, Destination, RefundStatus
-from retour.refunds.models import Refund, RefundLine
+from retour.refunds.choices import IN_FLIGHT_STATUSES, Destination, ExchangeStatus, RefundStatus
+from retour.refunds.models import Exchange, Refund, RefundAllocation, RefundLine
 from retour.returns.models import Return
 
 
@@ -60,3 +60,37 @@ def refunds_near_deadline(
     return Refund.objects.filter(
         status__in=(*IN_FLIGHT_STATUSES, RefundStatus.FAILED), due_by__lte=now + within
     ).order_by("due_by")
+
+
+def refunds_of_store(store_id: int) -> QuerySet[Refund]:
+    """A store's refunds with what the API shows of each (return, order, units, parts and their
+    payments) loaded in a fixed number of queries, newest first."""
+    return (
+        Refund.objects.filter(store_id=store_id)
+        .select_related("return_request", "order")
+        .prefetch_related(
+            "lines",
+            Prefetch(
+                "allocations",
+                queryset=RefundAllocation.objects.select_related("payment").order_by("pk"),
+            ),
+        )
+        .order_by("-id")
+    )
+
+
+def payments_due(return_request: Return) -> list[dict[str, Any]]:
+    """What the shopper still has to pay for the return's exchanges (a dearer replacement): the
+    amount and the gateway's payment page (one query)."""
+    return [
+        {
+            "amount": exchange.price_difference,
+            "currency": exchange.currency,
+            "link": exchange.payment_link,
+        }
+        for exchange in Exchange.objects.filter(
+            return_request=return_request, status=ExchangeStatus.AWAITING_PAYMENT
+        )
+        .exclude(payment_link="")
+        .order_by("pk")
+    ]

@@ -25,10 +25,11 @@ job layer runs every minute — tries again with exponential backoff; after
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
@@ -46,17 +47,14 @@ from retour.refunds.adapters import (
     GatewayError,
     GatewayRefund,
     GatewayStatus,
-    PermanentGatewayError,
     RefundGateway,
     TransientGatewayError,
     gateway_for,
 )
-from retour.refunds.adapters.stripe import refund_from_event, verify_webhook
 from retour.refunds.allocation import PaymentBalance, split_over_payments
 from retour.refunds.calculation import (
     Breakdown,
     CalculationError,
-    Fee,
     LineInput,
     OrderInput,
     RefundInput,
@@ -68,19 +66,22 @@ from retour.refunds.choices import (
     IN_FLIGHT_STATUSES,
     AllocationStatus,
     Destination,
+    ExchangeStatus,
     Gateway,
     RefundStatus,
     RefundTrigger,
 )
 from retour.refunds.models import (
+    Exchange,
     Refund,
     RefundAllocation,
     RefundLine,
     RefundSettings,
     money_plus,
 )
+from retour.refunds.terms import Units, policy_terms
 from retour.returns import lifecycle
-from retour.returns.choices import LineStatus, Resolution
+from retour.returns.choices import LineStatus, Resolution, ReturnMethod
 from retour.returns.choices import ReturnStatus as S
 from retour.returns.models import Return, ReturnLine
 from retour.returns.services import resolve_return
@@ -99,6 +100,18 @@ class RefundNotDue(Conflict):
     code = "refund_not_due"
 
 
+_AFTER_APPROVAL = frozenset(
+    {
+        S.APPROVED,
+        S.LABEL_ISSUED,
+        S.IN_TRANSIT,
+        S.DELIVERED,
+        S.RECEIVED,
+        S.INSPECTED,
+        S.RESOLVED,
+        S.CLOSED,
+    }
+)
 # Return states at or after each trigger: the refund may start once the return is in one.
 _TRIGGER_STATES: dict[str, frozenset[str]] = {
     RefundTrigger.INSPECTION: frozenset({S.INSPECTED, S.RESOLVED, S.CLOSED}),
@@ -108,19 +121,31 @@ _TRIGGER_STATES: dict[str, frozenset[str]] = {
     RefundTrigger.FIRST_SCAN: frozenset(
         {S.IN_TRANSIT, S.DELIVERED, S.RECEIVED, S.INSPECTED, S.RESOLVED, S.CLOSED}
     ),
-    RefundTrigger.APPROVAL: frozenset(
-        {
-            S.APPROVED,
-            S.LABEL_ISSUED,
-            S.IN_TRANSIT,
-            S.DELIVERED,
-            S.RECEIVED,
-            S.INSPECTED,
-            S.RESOLVED,
-            S.CLOSED,
-        }
-    ),
+    RefundTrigger.APPROVAL: _AFTER_APPROVAL,
+    # Finance starts the refund when it decides, from the approval on (no automatic start).
+    RefundTrigger.MANUAL: _AFTER_APPROVAL,
 }
+
+
+def refund_trigger(method: str, settings: RefundSettings) -> str:
+    """When the refund of a return sent back by `method` starts: at approval for a returnless
+    return (nothing comes back to wait for), else at the store's setting."""
+    if method == ReturnMethod.KEEP:
+        return RefundTrigger.APPROVAL
+    return settings.refund_trigger
+
+
+def trigger_reached(trigger: str, *, from_status: str, to_status: str) -> bool:
+    """Does a return's move from `from_status` to `to_status` reach `trigger` for the first time?
+    The refund job starts the refund then, once. Never for a manual trigger."""
+    states = _TRIGGER_STATES[trigger]
+    return trigger != RefundTrigger.MANUAL and to_status in states and from_status not in states
+
+
+def trigger_passed(return_request: Return, settings: RefundSettings) -> bool:
+    """Is the return at or past its refund trigger (not a manual one)?"""
+    trigger = refund_trigger(return_request.method, settings)
+    return trigger != RefundTrigger.MANUAL and return_request.status in _TRIGGER_STATES[trigger]
 
 
 def retry_delay(tries: int) -> timedelta:
@@ -209,6 +234,7 @@ def _basis_quantity(line: ReturnLine, *, estimate: bool) -> int:
 @dataclass(frozen=True)
 class Computation:
     breakdown: Breakdown
+    bonus_rate: Decimal  # the store-credit bonus the policy decision set (a share)
     units: dict[int, int]  # return line id → units refunded now
     order_lines: dict[int, int]  # return line id → order line id
 
@@ -258,9 +284,14 @@ def compute_refund(
         if to_store_credit is None
         else to_store_credit
     )
-    fees = [Fee("restocking", rate=settings.restocking_fee_rate)]
-    if not merchant_fault:
-        fees.append(Fee("return_shipping", amount=settings.return_shipping_fee))
+    # Fees and bonus: the policy decision the return was decided under (`terms`).
+    terms = policy_terms(
+        return_request.decision,
+        {
+            by_id[line_id].order_line_id: Units(count, by_id[line_id].quantity)
+            for line_id, count in units.items()
+        },
+    )
     shipping_done = (
         not estimate
         and Refund.objects.filter(order_id=order.pk, includes_shipping=True)
@@ -278,12 +309,12 @@ def compute_refund(
             for line_id, count in units.items()
         ],
         already_refunded={} if estimate else _refunded_units_by_order_line(order.pk),
-        fees=fees,
+        fees=terms.fees,
         shipping_rule=settings.shipping_rule,
         merchant_fault=merchant_fault,
         shipping_already_refunded=shipping_done,
         to_store_credit=credit_wanted,
-        store_credit_bonus_rate=settings.store_credit_bonus_rate,
+        store_credit_bonus_rate=terms.bonus_rate,
     )
     try:
         breakdown = calculate(order_input(order), request)
@@ -291,6 +322,7 @@ def compute_refund(
         raise InvalidRequest(_("This order's amounts do not add up: %s") % error) from error
     return Computation(
         breakdown=breakdown,
+        bonus_rate=terms.bonus_rate,
         units=units,
         order_lines={line_id: by_id[line_id].order_line_id for line_id in units},
     )
@@ -349,6 +381,7 @@ def request_refund(
     deductions: Mapping[int, Deduction] | None = None,
     store_credit_amount: Decimal | None = None,
     trigger: str | None = None,
+    request_key: str = "",
 ) -> Refund:
     """Record a refund of a return's received and accepted units, reserving its amount on the
     payments. Calling it again while that refund is in flight returns the same refund (a double
@@ -358,7 +391,9 @@ def request_refund(
     `quantities` overrides the units (staff only, with a reason: the author is recorded).
     `store_credit_amount` sends that much of the refund to store credit and the rest to the
     payments; by default the return's resolution decides (store credit: all of it).
-    `trigger` is the rule's decision for this return; by default the store's setting.
+    `trigger` is the rule's decision for this return; by default `refund_trigger`'s.
+    `request_key` is the caller's idempotency key: repeated, it gives back the refund it made.
+    The value of the return's live exchanges goes to the exchange, not back to the payments.
     """
     if quantities is not None and (actor.user_id is None or not override_reason.strip()):
         raise PermissionDenied(_("Only a staff member can override the units, and must say why."))
@@ -368,10 +403,13 @@ def request_refund(
     return_request = (
         Return.objects.select_for_update().select_related("order").get(pk=return_request.pk)
     )
+    replayed = _replayed(return_request, request_key)
+    if replayed is not None:
+        return replayed
     in_flight = return_request.refunds.filter(status__in=IN_FLIGHT_STATUSES).first()
     if in_flight is not None:
         return in_flight
-    trigger = trigger or settings.refund_trigger
+    trigger = trigger or refund_trigger(return_request.method, settings)
     if return_request.status not in _TRIGGER_STATES[trigger]:
         raise RefundNotDue(
             _("The refund of this return starts %(trigger)s; the return is “%(status)s”.")
@@ -401,11 +439,10 @@ def request_refund(
         raise InvalidRequest(_("The store-credit part must be between 0 and the refund."))
     # The bonus is on the part paid as store credit only (the calculation gives it on the whole
     # refund when all of it goes to credit: the same formula).
-    breakdown = replace(
-        breakdown, bonus=quantize(credit_share * settings.store_credit_bonus_rate, currency)
-    )
+    breakdown = replace(breakdown, bonus=quantize(credit_share * computation.bonus_rate, currency))
     if credit_share and return_request.customer_id is None and not order.email:
         raise InvalidRequest(_("Store credit needs the shopper's e-mail address."))
+    exchange_share = min(_exchange_value_left(return_request), total - credit_share)
     parts = split_over_payments(
         total, payment_balances(payments), currency, gift_card_first=settings.gift_card_first
     )
@@ -425,6 +462,7 @@ def request_refund(
         order=order,
         sequence=sequence,
         idempotency_key=key,
+        request_key=request_key,
         status=RefundStatus.AWAITING_APPROVAL if needs_approval else RefundStatus.REQUESTED,
         currency=currency,
         amount=total,
@@ -436,6 +474,7 @@ def request_refund(
         override_author_id=actor.user_id if quantities is not None else None,
         override_reason=override_reason if quantities is not None else "",
         due_by=return_request.created_at + timedelta(days=WITHDRAWAL_DAYS),
+        expected_by=_arrival(total > credit_share + exchange_share, settings, now),
         next_try_at=now,
         **actor.audit_fields(),
     )
@@ -450,27 +489,13 @@ def request_refund(
         )
         for line_id, count in computation.units.items()
     )
-    # The credit part comes out of the payments first in their refund order, like the rest.
-    allocations = []
-    credit_left = credit_share
-    for index, (payment_id, amount) in enumerate(parts, start=1):
-        to_credit = min(credit_left, amount)
-        credit_left -= to_credit
-        for destination, value in (
-            (Destination.STORE_CREDIT, to_credit),
-            (Destination.ORIGINAL_PAYMENT, amount - to_credit),
-        ):
-            if value > 0:
-                allocations.append(
-                    RefundAllocation(
-                        refund=refund,
-                        payment_id=payment_id,
-                        destination=destination,
-                        amount=value,
-                        idempotency_key=f"{key}-{index}-{destination[:2]}-a1",
-                    )
-                )
-    RefundAllocation.objects.bulk_create(allocations)
+    RefundAllocation.objects.bulk_create(
+        _allocations(
+            refund,
+            parts,
+            {Destination.STORE_CREDIT: credit_share, Destination.EXCHANGE: exchange_share},
+        )
+    )
     data = {
         "refund": refund.reference,
         "amount": str(total),
@@ -481,6 +506,71 @@ def request_refund(
     lifecycle.record_event(return_request, "refund_requested", actor=actor, data=data)
     record_audit(store=order.store, actor=actor, verb="refund.requested", obj=refund, data=data)
     return refund
+
+
+def _replayed(return_request: Return, request_key: str) -> Refund | None:
+    """The refund an earlier call with this idempotency key made, if any (read under the
+    return's lock, so two calls with one key cannot both miss it)."""
+    if not request_key:
+        return None
+    found = Refund.objects.filter(store_id=return_request.store_id, request_key=request_key).first()
+    if found is not None and found.return_request_id != return_request.pk:
+        raise Conflict(_("This idempotency key was used for another return."), code="key_reused")
+    return found
+
+
+def _exchange_value_left(return_request: Return) -> Decimal:
+    """What the shopper paid for the units of the return's live exchanges and that no refund
+    has given to the exchange yet: it pays for the replacement, it does not go back to the card
+    (a cheaper replacement's difference does)."""
+    exchanged = sum(
+        (
+            min(exchange.returned_value, exchange.new_value)
+            for exchange in Exchange.objects.filter(return_request=return_request).exclude(
+                status=ExchangeStatus.RELEASED
+            )
+        ),
+        ZERO,
+    )
+    given = (
+        RefundAllocation.objects.filter(
+            refund__return_request=return_request, destination=Destination.EXCHANGE
+        )
+        .exclude(status=AllocationStatus.FAILED)
+        .aggregate(total=Sum("amount"))["total"]
+    )
+    return max(exchanged - (given or ZERO), ZERO)
+
+
+def _allocations(
+    refund: Refund, parts: Sequence[tuple[int, Decimal]], shares: Mapping[str, Decimal]
+) -> list[RefundAllocation]:
+    """The refund's parts: each payment's amount goes first to the `shares` (store credit, then
+    the exchange) while they last, in the payments' refund order, and the rest back to it."""
+    left = dict(shares)
+    allocations = []
+    for index, (payment_id, amount) in enumerate(parts, start=1):
+        remaining = amount
+        for destination in (*shares, Destination.ORIGINAL_PAYMENT):
+            value = (
+                remaining
+                if destination == Destination.ORIGINAL_PAYMENT
+                else min(left[destination], remaining)
+            )
+            if destination in left:
+                left[destination] -= value
+            remaining -= value
+            if value > 0:
+                allocations.append(
+                    RefundAllocation(
+                        refund=refund,
+                        payment_id=payment_id,
+                        destination=destination,
+                        amount=value,
+                        idempotency_key=f"{refund.idempotency_key}-{index}-{destination[:2]}-a1",
+                    )
+                )
+    return allocations
 
 
 @transaction.atomic
@@ -778,10 +868,15 @@ def record_outcome(
         RefundAllocation.objects.filter(pk__in=[a.pk for a in to_credit]).update(
             status=AllocationStatus.SUCCEEDED, updated_at=now
         )
+    if refund.status == RefundStatus.PROCESSING:
+        # The exchange's part pays for the replacement order: no money to send anywhere.
+        refund.allocations.filter(
+            destination=Destination.EXCHANGE, status=AllocationStatus.PENDING
+        ).update(status=AllocationStatus.SUCCEEDED, updated_at=now)
     for allocation in allocations:
         if allocation.status != AllocationStatus.PENDING:
             continue  # settled before: a repeated webhook or retry changes nothing
-        if allocation.destination == Destination.STORE_CREDIT:
+        if allocation.destination != Destination.ORIGINAL_PAYMENT:
             continue
         outcome = outcomes.get(allocation.pk)
         if outcome is None:
@@ -835,10 +930,15 @@ def record_outcome(
     return refund
 
 
-def _expected_by(refund: Refund, settings: RefundSettings, now: datetime):
+def _expected_by(refund: Refund, settings: RefundSettings, now: datetime) -> date:
     card = refund.allocations.filter(destination=Destination.ORIGINAL_PAYMENT).exists()
-    days = settings.card_delay_days if card else 0
-    return (now + timedelta(days=days)).date()
+    return _arrival(card, settings, now)
+
+
+def _arrival(card: bool, settings: RefundSettings, now: datetime) -> date:
+    """When the shopper should see the money: card refunds after the store's delay for its
+    gateway; store credit and exchanges at once. Set at request, updated when it succeeds."""
+    return (now + timedelta(days=settings.card_delay_days if card else 0)).date()
 
 
 def _on_success(refund: Refund, actor: Actor) -> None:
@@ -900,24 +1000,6 @@ def record_gateway_event(
     return record_outcome(refund_id=allocation.refund_id, outcomes={allocation.pk: outcome})
 
 
-def handle_stripe_webhook(*, store_id: int, payload: bytes, signature: str) -> Refund | None:
-    """Check a Stripe webhook's signature with the store's endpoint secret and record the
-    refund it reports. Replayed or repeated events change nothing."""
-    settings = RefundSettings.for_store(store_id)
-    if not settings.stripe_webhook_secret:
-        raise PermissionDenied(_("Stripe webhooks are not set up for this store."))
-    try:
-        event = verify_webhook(payload, signature, settings.stripe_webhook_secret)
-    except PermanentGatewayError as error:
-        raise PermissionDenied(_("The webhook signature is not valid.")) from error
-    outcome = refund_from_event(event)
-    if outcome is None:
-        return None
-    return record_gateway_event(
-        gateway_reference=outcome.reference, outcome=outcome, store_id=store_id
-    )
-
-
 @transaction.atomic
 def retry_refund(*, refund: Refund, actor: Actor) -> Refund:
     """Finance tries a failed refund again. Parts whose outcome is unknown keep their key (the
@@ -969,3 +1051,96 @@ def retry_due_refunds(
         process_refund(refund_id, gateways=gateways, now=now)
         count += 1
     return count
+
+
+# Gateway secrets: written when replaced, never read back to a page or an API answer.
+SECRET_SETTINGS = ("stripe_secret_key", "stripe_webhook_secret")
+
+
+@transaction.atomic
+def update_refund_settings(
+    *, store_id: int, values: Mapping[str, Any], secrets: Mapping[str, str], actor: Actor
+) -> RefundSettings:
+    """Change a store's refund settings. `values` are the plain fields; `secrets` only the
+    secrets being replaced (an empty one keeps the stored value). The audit entry names the
+    changed fields, never a secret's value."""
+    settings = RefundSettings.objects.select_for_update().filter(
+        store_id=store_id
+    ).first() or RefundSettings(store_id=store_id)
+    changed = []
+    for name, value in [*values.items(), *((k, v) for k, v in secrets.items() if v)]:
+        if name in ("id", "store", "store_id") or (name in SECRET_SETTINGS) != (name in secrets):
+            raise InvalidRequest(_("Unknown refund setting: %s") % name)
+        if getattr(settings, name) != value:
+            setattr(settings, name, value)
+            changed.append(name)
+    if settings.gateway == Gateway.STRIPE and not settings.stripe_secret_key:
+        raise InvalidRequest(
+            _("Enter the Stripe secret key to refund through Stripe."), field="stripe_secret_key"
+        )
+    try:
+        settings.full_clean(exclude=["store"])
+    except ValidationError as error:
+        field, problems = next(iter(error.message_dict.items()))
+        raise InvalidRequest(problems[0], field=field) from None
+    settings.save()
+    record_audit(
+        store=settings.store,
+        actor=actor,
+        verb="refund_settings.updated",
+        obj=settings,
+        data={"changed": sorted(changed)},
+    )
+    return settings
+
+
+# --- started by the return's lifecycle -----------------------------------------------------------
+
+AUTOMATIC = Actor.system("refunds")
+
+
+def deductions_from_event(data: Mapping[str, Any] | None) -> dict[int, Deduction]:
+    """The `deductions` of a `return.inspected` event ({"<return line id>": {"amount": "5.00",
+    "reason": "…"}}, written by the warehouse, which this app may not import)."""
+    try:
+        return {
+            int(line_id): Deduction(Decimal(str(found["amount"])), str(found.get("reason", "")))
+            for line_id, found in (data or {}).items()
+        }
+    except (KeyError, TypeError, ValueError, ArithmeticError) as error:
+        raise InvalidRequest(_("The inspection's deductions cannot be read.")) from error
+
+
+def start_automatic_refund(
+    *, return_id: int, trigger: str, deductions: Mapping[int, Deduction] | None = None
+) -> Refund | None:
+    """The refund job: the return reached its refund trigger, so its refund is requested (and
+    then processed in the background, unless it needs a second approval). Once per return: a
+    return that already has a refund (finance's, or this job's on an earlier run) is left alone,
+    and `request_refund` never counts a unit twice even if two runs race. A refund that cannot
+    start (e.g. the payments cannot give the amount back) is written to the return's events
+    for finance; None then, and when there is nothing to do."""
+    return_request = Return.objects.filter(pk=return_id).first()
+    if (
+        return_request is None
+        or return_request.refunds.exclude(status=RefundStatus.CANCELLED).exists()
+    ):
+        return None
+    try:
+        if return_request.resolution == Resolution.EXCHANGE and not _exchange_value_left(
+            return_request
+        ):
+            # Without its exchange the refund would go back to the card, not to a replacement.
+            raise InvalidRequest(_("The shopper asked for an exchange: choose the replacement."))
+        return request_refund(
+            return_request=return_request, actor=AUTOMATIC, deductions=deductions, trigger=trigger
+        )
+    except (NothingToRefund, RefundNotDue):
+        return None  # the return moved on, or nothing is refundable
+    except (Conflict, InvalidRequest) as error:
+        with transaction.atomic():
+            lifecycle.record_event(
+                return_request, "refund_alert", actor=AUTOMATIC, data={"error": error.message}
+            )
+        logger.warning("automatic refund not started", extra={"return": return_id})
+        return None

@@ -50,6 +50,14 @@ class LineStatus(models.TextChoices):
     INSPECTED = "inspected", _("Inspected")
 
 
+class MessageKind(models.TextChoices):
+    """Who a message of a return is for."""
+
+    TO_SHOPPER = "to_shopper", _("Message to the shopper")  # sent to the shopper by e-mail
+    FROM_SHOPPER = "from_shopper", _("Message from the shopper")
+    NOTE = "note", _("Internal note")  # staff only, never shown to the shopper
+
+
 class ClaimKind(models.TextChoices):
     DAMAGED = "damaged", _("Damaged on arrival")
     MISSING = "missing", _("Missing item")

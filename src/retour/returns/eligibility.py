@@ -15,8 +15,10 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import (
     DateTimeField,
+    Exists,
     IntegerField,
     Max,
+    Min,
     OuterRef,
     QuerySet,
     Subquery,
@@ -39,7 +41,7 @@ from retour.policy.engine import (
 from retour.policy.models import PolicyVersion
 from retour.policy.selectors import compiled, latest_version_id
 from retour.policy.simulate import Case, Report, simulate
-from retour.returns.models import Return, ReturnLine, ReturnReason
+from retour.returns.models import Return, ReturnLine, ReturnReason, WithdrawalLine
 from retour.returns.risk import Risk, assess, history_annotations
 from retour.returns.selectors import order_lines_with_quantities
 
@@ -68,7 +70,7 @@ def _policy_subquery(field: str, output_field=None) -> Subquery:
     return Subquery(latest.values(field)[:1], output_field=output_field)
 
 
-def _order_queryset(order_id: int, *, lock: bool) -> QuerySet[Order]:
+def _order_queryset(order_id: int, *, lock: bool, flag_returns: bool = False) -> QuerySet[Order]:
     queryset = Order.objects.select_related("store").annotate(
         policy_version_id=latest_version_id(),
         # As text: parsed only when this version is not in the compiled-policy cache yet.
@@ -79,10 +81,18 @@ def _order_queryset(order_id: int, *, lock: bool) -> QuerySet[Order]:
     if lock:
         # of=("self",): lock the order, not the store row joined for its settings.
         queryset = queryset.select_for_update(of=("self",))
+    if flag_returns:  # whether any return was ever opened for the order (shopper's pages)
+        queryset = queryset.annotate(
+            has_returns=Exists(Return.objects.filter(order=OuterRef("pk")))
+        )
     return queryset.filter(pk=order_id)
 
 
-def _lines_queryset(order_id: int) -> QuerySet[OrderLine]:
+# What the shopper's pages show of a line beyond the engine's facts (options, picture, tax).
+DISPLAY_FIELDS = ("options", "tax", "variant__options", "variant__product__image_url")
+
+
+def _lines_queryset(order_id: int, *, display: bool = False) -> QuerySet[OrderLine]:
     shipments = FulfillmentLine.objects.filter(order_line=OuterRef("pk")).order_by()
     last = shipments.values("order_line").annotate(
         delivered=Max("fulfillment__delivered_at"), shipped=Max("fulfillment__shipped_at")
@@ -93,12 +103,21 @@ def _lines_queryset(order_id: int) -> QuerySet[OrderLine]:
     product = ["id", "external_id", "category", "tags", "final_sale"]
     only = [*fields, "discount", "variant__id", "variant__product_id"]
     only += [f"variant__product__{name}" for name in product]
+    if display:
+        only += DISPLAY_FIELDS
+    withdrawn = (
+        WithdrawalLine.objects.filter(order_line=OuterRef("pk"))
+        .order_by()
+        .values("order_line")
+        .annotate(first=Min("withdrawal__notified_at"))
+    )
     return (
         order_lines_with_quantities(order_id)
         .only(*only)
         .annotate(
             last_delivered_at=Subquery(last.values("delivered")[:1]),
             last_shipped_at=Subquery(last.values("shipped")[:1]),
+            withdrawn_at=Subquery(withdrawn.values("first")[:1]),
         )
     )
 
@@ -109,18 +128,31 @@ def _history_queryset(order_id: int) -> QuerySet[Order]:
 
 _ORDER = PreparedQuery(lambda order_id: _order_queryset(order_id, lock=False))
 _LOCKED_ORDER = PreparedQuery(lambda order_id: _order_queryset(order_id, lock=True))
+_FLAGGED_ORDER = PreparedQuery(
+    lambda order_id: _order_queryset(order_id, lock=False, flag_returns=True)
+)
 _HISTORY = PreparedQuery(_history_queryset)
 _LINES = PreparedQuery(_lines_queryset)
+_DISPLAY_LINES = PreparedQuery(lambda order_id: _lines_queryset(order_id, display=True))
 
 
-def order_with_facts(order_id: int, *, lock: bool = False, history: bool | None = None) -> Order:
+def order_with_facts(
+    order_id: int,
+    *,
+    lock: bool = False,
+    history: bool | None = None,
+    flag_returns: bool = False,
+) -> Order:
     """The order with its store and its store's current policy version, in one query; plus its
     shopper's history (a second query) when `history` is set or, by default, when a rule of the
     policy reads it. With `lock`, the order row is locked for the caller's transaction (the
-    lock every return and claim of the order queues on)."""
+    lock every return and claim of the order queues on). With `flag_returns`, `has_returns`
+    tells whether a return was ever opened for it (so a page lists them only when there are)."""
     if lock and not transaction.get_connection().in_atomic_block:
         raise RuntimeError("lock=True needs the caller's transaction")
-    found = (_LOCKED_ORDER if lock else _ORDER).run(order_id)
+    if lock and flag_returns:
+        raise ValueError("flag_returns is for reading, not with lock=True")
+    found = (_LOCKED_ORDER if lock else _FLAGGED_ORDER if flag_returns else _ORDER).run(order_id)
     if not found:
         raise Order.DoesNotExist(f"no order {order_id}")
     order = found[0]
@@ -138,9 +170,10 @@ def shopper_risk(order: Order) -> Risk:
     return assess(_HISTORY.run(order.pk)[0])
 
 
-def lines_with_facts(order_id: int) -> list[OrderLine]:
-    """`order_lines_with_quantities` plus each line's last shipment and delivery dates."""
-    return _LINES.run(order_id)
+def lines_with_facts(order_id: int, *, display: bool = False) -> list[OrderLine]:
+    """`order_lines_with_quantities` plus each line's last shipment and delivery dates; with
+    `display`, also what the shopper's pages show (`DISPLAY_FIELDS`), in the same query."""
+    return (_DISPLAY_LINES if display else _LINES).run(order_id)
 
 
 def _version(order: Order) -> PolicyVersion | None:
@@ -173,6 +206,7 @@ def _line_facts(line: OrderLine, returnable: int | None = None) -> LineFacts:
         final_sale=product.final_sale if product else False,
         delivered_at=line.last_delivered_at,
         shipped_at=line.last_shipped_at,
+        withdrawn_at=getattr(line, "withdrawn_at", None),
     )
 
 

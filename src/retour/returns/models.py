@@ -14,6 +14,7 @@ from retour.returns.choices import (
     ClaimResolution,
     ClaimStatus,
     LineStatus,
+    MessageKind,
     Resolution,
     ReturnMethod,
     ReturnStatus,
@@ -79,8 +80,15 @@ class Return(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["store", "status", "-created_at"], name="return_store_status"),
-            models.Index(fields=["store", "-created_at"], name="return_store_created"),
+            # The staff queue pages by keyset on (sort key, id): each index ends with the id so
+            # that ties are ordered inside the index (returns.queue).
+            models.Index(
+                fields=["store", "status", "-created_at", "-id"], name="return_store_status_id"
+            ),
+            models.Index(fields=["store", "-created_at", "-id"], name="return_store_created_id"),
+            models.Index(
+                fields=["store", "status_changed_at", "id"], name="return_store_waiting_id"
+            ),
             models.Index(fields=["order"], name="return_order"),
             # The receiving station finds a parcel by its tracking number (warehouse.selectors).
             models.Index(fields=["tracking_number"], name="return_tracking_number"),
@@ -187,3 +195,102 @@ class ReturnEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.from_status}→{self.to_status}"
+
+
+class ReturnMessage(models.Model):
+    """A message exchanged with the shopper about a return, or a staff note kept internal."""
+
+    return_request = models.ForeignKey(Return, on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField(_("kind"), max_length=20, choices=MessageKind.choices)
+    body = models.TextField(_("message"))
+    actor_kind = models.CharField(max_length=20, choices=ActorKind.choices)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    actor_label = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["return_request", "created_at"], name="return_message")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.return_request_id}"
+
+
+class SavedQueueView(models.Model):
+    """A staff member's named set of queue filters (the query string of the returns queue)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_queue_views"
+    )
+    name = models.CharField(_("name"), max_length=80)
+    query = models.CharField(_("filters"), max_length=1000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="saved_queue_view_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Withdrawal(models.Model):
+    """A shopper's notice of withdrawal from a distance sale (Directive 2011/83/EU art. 11; the
+    "withdraw from the contract here" function of art. 11a). `notified_at` is the legal moment:
+    the refund is due within 14 days of it (`returns.deadlines`). The goods come back through a
+    return, opened afterwards; one notice covers units of the order's lines only once."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="withdrawals")
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="withdrawals")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="withdrawals"
+    )
+    number = models.CharField(_("withdrawal number"), max_length=20, unique=True)
+    name = models.CharField(_("name of the consumer"), max_length=200)
+    email = models.EmailField(_("e-mail address"))
+    locale = models.CharField(_("language"), max_length=10, default="en")
+    # A token of the confirmation form: submitting the same form twice records one notice.
+    idempotency_key = models.CharField(max_length=64)
+    actor_kind = models.CharField(max_length=20, choices=ActorKind.choices)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_label = models.CharField(max_length=200, blank=True)
+    notified_at = models.DateTimeField(_("notified at"))
+
+    class Meta:
+        ordering = ["notified_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store", "idempotency_key"], name="withdrawal_unique_key"
+            ),
+        ]
+        indexes = [models.Index(fields=["order", "notified_at"], name="withdrawal_order")]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class WithdrawalLine(models.Model):
+    withdrawal = models.ForeignKey(Withdrawal, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="withdrawal_line_quantity_positive"
+            ),
+            models.UniqueConstraint(
+                fields=["withdrawal", "order_line"], name="withdrawal_line_unique_order_line"
+            ),
+        ]
+        indexes = [models.Index(fields=["order_line"], name="withdrawal_line_order_line")]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × line {self.order_line_id}"

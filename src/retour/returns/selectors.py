@@ -5,6 +5,7 @@ from django.db.models import (
     F,
     IntegerField,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -167,3 +168,28 @@ def _fulfillments_with_lines(order_id: int) -> list[Fulfillment]:
         fulfillment = fulfillments.setdefault(item.fulfillment_id, item.fulfillment)
         fulfillment.__dict__.setdefault("shipped_lines", []).append(item)
     return list(fulfillments.values())
+
+
+def return_for_staff(*, store_ids, rma: str) -> Return | None:
+    """A return of one of `store_ids` with everything its staff page shows, or None: its store,
+    order, customer and policy version; its lines (order line, reason, the shopper's photos),
+    events (with their author) and messages. Five queries whatever the return's size.
+
+    `photos` is the portal's reverse relation on a line: named here, not imported (the portal
+    sits above returns)."""
+    return (
+        Return.objects.filter(store_id__in=store_ids, rma=rma.strip().upper())
+        .select_related("store", "order", "customer", "policy_version")
+        .prefetch_related(
+            Prefetch(
+                "lines",
+                queryset=ReturnLine.objects.select_related("order_line", "reason__parent").order_by(
+                    "id"
+                ),
+            ),
+            "lines__photos",
+            Prefetch("events", queryset=ReturnEvent.objects.select_related("actor_user")),
+            "messages",
+        )
+        .first()
+    )

@@ -1,17 +1,21 @@
 """Every write to returns and claims. Each function is one transaction that leaves an audit event;
 status changes go through `lifecycle.transition`."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from retour.commerce.audit import record_audit
-from retour.commerce.models import Order
+from retour.commerce.models import Order, OrderLine
 from retour.core.actors import Actor, ActorKind
 from retour.core.codes import random_code
 from retour.core.errors import InvalidRequest
+from retour.policy.engine import OrderDecision
 from retour.policy.messages import render
 from retour.returns import eligibility, lifecycle
 from retour.returns.choices import (
@@ -19,11 +23,19 @@ from retour.returns.choices import (
     ClaimResolution,
     ClaimStatus,
     LineStatus,
+    MessageKind,
     Resolution,
     ReturnMethod,
 )
 from retour.returns.choices import ReturnStatus as S
-from retour.returns.models import Claim, ClaimLine, Return, ReturnLine, ReturnReason
+from retour.returns.models import (
+    Claim,
+    ClaimLine,
+    Return,
+    ReturnLine,
+    ReturnMessage,
+    ReturnReason,
+)
 from retour.returns.selectors import active_reasons, order_lines_with_quantities
 
 
@@ -40,6 +52,8 @@ class LineRequest:
     reason_code: str = ""
     comment: str = ""
     resolution: str = ""
+    # The shopper's photos of the item: the portal's stored files, or the API client's URLs.
+    photos: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -189,7 +203,11 @@ def create_return(
         "created",
         actor=actor,
         data={
-            "lines": [{"order_line": r.order_line_id, "quantity": r.quantity} for r in lines],
+            "lines": [
+                {"order_line": r.order_line_id, "quantity": r.quantity}
+                | ({"photos": list(r.photos)} if r.photos else {})
+                for r in lines
+            ],
             "method": method,
             "resolution": resolution,
         },
@@ -240,7 +258,51 @@ def _policy_check(
             for message in line["messages"]:
                 message["text"] = render(message, locale)
         raise NotEligible(refused[0]["messages"][0]["text"], lines=refused)
+    if enforced:
+        _check_evidence(evaluation.decision, requests, order_lines, locale)
     return evaluation
+
+
+class EvidenceMissing(InvalidRequest):
+    code = "evidence_missing"
+
+
+_EVIDENCE = {
+    "photos": gettext_noop(
+        "Add at least one photo of “%(title)s”: the shop needs it for this reason."
+    ),
+    "comment": gettext_noop("Tell us more about “%(title)s” in a comment: the shop needs it."),
+}
+
+
+def _check_evidence(
+    decision: OrderDecision,
+    requests: Sequence[LineRequest],
+    order_lines: Sequence[OrderLine],
+    locale: str,
+) -> None:
+    """The photos and the comment the decision asks for (the reason's catalogue entry or a rule
+    of the policy) must come with the request, whatever the interface."""
+    titles = {line.pk: line.title for line in order_lines}
+    missing = []
+    for request in requests:
+        line = decision.line(request.order_line_id)
+        if line.requires_photos and not request.photos:
+            missing.append((request.order_line_id, "photos"))
+        if line.requires_comment and not request.comment.strip():
+            missing.append((request.order_line_id, "comment"))
+    if not missing:
+        return
+    with translation.override(locale):
+        lines = [
+            {
+                "line": line_id,
+                "missing": what,
+                "text": _(_EVIDENCE[what]) % {"title": titles.get(line_id, "")},
+            }
+            for line_id, what in missing
+        ]
+    raise EvidenceMissing(lines[0]["text"], lines=lines)
 
 
 def _apply_decision(return_request: Return, evaluation: eligibility.Evaluation) -> None:
@@ -297,6 +359,55 @@ def reject_return(*, return_request: Return, actor: Actor, reason: str) -> Retur
 @transaction.atomic
 def cancel_return(*, return_request: Return, actor: Actor, reason: str = "") -> Return:
     return _move(return_request, S.CANCELLED, actor=actor, data={"reason": reason})
+
+
+# Before a label exists the method is only a choice; with a label, void it first (logistics).
+_METHOD_CHANGEABLE = frozenset({S.REQUESTED, S.PENDING_REVIEW, S.APPROVED})
+
+
+@transaction.atomic
+def change_method(*, return_request: Return, actor: Actor, method: str, reason: str = "") -> Return:
+    """Staff change how the parcel comes back (e.g. drop-off → pickup) before any label."""
+    if method not in ReturnMethod.values:
+        raise InvalidRequest(_("Unknown return method: %s") % method)
+    return_request = _locked(return_request)
+    if return_request.status not in _METHOD_CHANGEABLE:
+        raise lifecycle.IllegalTransition(
+            _("The method can change only before a label is issued; void the label first.")
+        )
+    if method == return_request.method:
+        return return_request
+    data = {"from": return_request.method, "to": method, "reason": reason}
+    Return.objects.filter(pk=return_request.pk).update(method=method)
+    return_request.method = method
+    lifecycle.record_event(return_request, "method_changed", actor=actor, data=data)
+    return return_request
+
+
+@transaction.atomic
+def post_message(
+    *, return_request: Return, actor: Actor, body: str, kind: str = MessageKind.TO_SHOPPER
+) -> ReturnMessage:
+    """A message to (or from) the shopper, or an internal note. A message to the shopper emits
+    `return.message_sent`, which notifications send by e-mail; a note's text never leaves the
+    database (its event only says that a note was added)."""
+    body = body.strip()
+    if not body:
+        raise InvalidRequest(_("Write a message first."))
+    if kind not in MessageKind.values:
+        raise InvalidRequest(_("Unknown kind of message: %s") % kind)
+    return_request = _locked(return_request)
+    message = ReturnMessage.objects.create(
+        return_request=return_request, kind=kind, body=body, **actor.audit_fields()
+    )
+    data = {"message_id": message.pk}
+    if kind == MessageKind.TO_SHOPPER:
+        data["message"] = body
+    event_kind = {MessageKind.NOTE: "note_added", MessageKind.FROM_SHOPPER: "message_received"}
+    lifecycle.record_event(
+        return_request, event_kind.get(kind, "message_sent"), actor=actor, data=data
+    )
+    return message
 
 
 @transaction.atomic
@@ -386,9 +497,15 @@ def receive_lines(
 
 @transaction.atomic
 def inspect_lines(
-    *, return_request: Return, inspections: Sequence[LineInspection], actor: Actor
+    *,
+    return_request: Return,
+    inspections: Sequence[LineInspection],
+    actor: Actor,
+    event_data: Mapping[str, Any] | None = None,
 ) -> Return:
-    """Record what we accept of each line; once every line is inspected the return is too."""
+    """Record what we accept of each line; once every line is inspected the return is too.
+    `event_data`: more facts for the event (e.g. the warehouse's deductions, which the refund
+    reads from the `return.inspected` outbox event)."""
     return_request = _locked(return_request)
     if return_request.status != S.RECEIVED:
         raise lifecycle.IllegalTransition(
@@ -418,7 +535,8 @@ def inspect_lines(
     data = {
         "lines": [
             {"line": i.line_id, "accepted": i.accepted_qty, "grade": i.grade} for i in inspections
-        ]
+        ],
+        **(event_data or {}),
     }
     if all(line.status == LineStatus.INSPECTED for line in lines.values()):
         lifecycle.transition(
@@ -536,3 +654,106 @@ def install_default_reasons(*, store, actor: Actor) -> int:
             store=store, actor=actor, verb="reasons.installed", obj=store, data={"count": created}
         )
     return created
+
+
+@dataclass(frozen=True)
+class ReasonInput:
+    """A reason of the store's catalogue as staff edit it (the code is fixed once created)."""
+
+    code: str
+    label_en: str
+    label_fr: str
+    parent_id: int | None = None
+    merchant_fault: bool = False
+    requires_comment: bool = False
+    requires_photo: bool = False
+
+
+def _check_reason(store, data: ReasonInput, reason: ReturnReason | None) -> ReturnReason | None:
+    if not data.label_en.strip() or not data.label_fr.strip():
+        raise InvalidRequest(
+            _("Give the reason a label in English and in French."), field="label_en"
+        )
+    if reason is None and ReturnReason.objects.filter(store=store, code=data.code).exists():
+        raise InvalidRequest(
+            _("The code “%(code)s” is taken already.") % {"code": data.code}, field="code"
+        )
+    if data.parent_id is None:
+        return None
+    parent = ReturnReason.objects.filter(
+        store=store, pk=data.parent_id, parent__isnull=True
+    ).first()
+    if parent is None or (reason is not None and parent.pk == reason.pk):
+        raise InvalidRequest(_("Choose a main reason as the parent."), field="parent")
+    if reason is not None and reason.children.exists():
+        raise InvalidRequest(
+            _("A reason with sub-reasons cannot become a sub-reason itself."), field="parent"
+        )
+    return parent
+
+
+@transaction.atomic
+def save_reason(
+    *, store, data: ReasonInput, actor: Actor, reason: ReturnReason | None = None
+) -> ReturnReason:
+    """Create a reason (at the end of the catalogue) or change one; both languages required."""
+    parent = _check_reason(store, data, reason)
+    if reason is None:
+        last = ReturnReason.objects.filter(store=store).order_by("-position").first()
+        reason = ReturnReason(
+            store=store, code=data.code, position=(last.position + 10) if last else 0
+        )
+    reason.parent = parent
+    reason.labels = {"en": data.label_en.strip(), "fr": data.label_fr.strip()}
+    reason.merchant_fault = data.merchant_fault
+    reason.requires_comment = data.requires_comment
+    reason.requires_photo = data.requires_photo
+    created = reason.pk is None
+    reason.save()
+    record_audit(
+        store=store,
+        actor=actor,
+        verb="reason.created" if created else "reason.updated",
+        obj=reason,
+        data={"code": reason.code, "labels": reason.labels},
+    )
+    return reason
+
+
+@transaction.atomic
+def set_reason_active(*, reason: ReturnReason, active: bool, actor: Actor) -> ReturnReason:
+    """Offer a reason to shoppers again, or stop offering it (returns that used it keep it)."""
+    ReturnReason.objects.filter(pk=reason.pk).update(active=active)
+    reason.active = active
+    verb = "reason.activated" if active else "reason.deactivated"
+    record_audit(store=reason.store, actor=actor, verb=verb, obj=reason, data={"code": reason.code})
+    return reason
+
+
+@transaction.atomic
+def move_reason(*, reason: ReturnReason, up: bool, actor: Actor) -> ReturnReason:
+    """Swap a reason with its neighbour among the reasons of the same parent."""
+    siblings = list(
+        ReturnReason.objects.select_for_update()
+        .filter(store_id=reason.store_id, parent_id=reason.parent_id)
+        .order_by("position", "id")
+    )
+    index = next(i for i, sibling in enumerate(siblings) if sibling.pk == reason.pk)
+    other = index - 1 if up else index + 1
+    if not 0 <= other < len(siblings):
+        return reason
+    siblings[index], siblings[other] = siblings[other], siblings[index]
+    positions = sorted(sibling.position for sibling in siblings)
+    if len(set(positions)) < len(positions):  # equal positions: spread them out
+        positions = [i * 10 for i in range(len(siblings))]
+    for sibling, position in zip(siblings, positions, strict=True):
+        if sibling.position != position:
+            ReturnReason.objects.filter(pk=sibling.pk).update(position=position)
+    record_audit(
+        store=reason.store,
+        actor=actor,
+        verb="reason.moved",
+        obj=reason,
+        data={"code": reason.code, "direction": "up" if up else "down"},
+    )
+    return reason

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,9 +32,16 @@ from retour.warehouse.models import (
     InspectionUnit,
     Receipt,
     ReceivingDiscrepancy,
-    WarehouseSettings,
 )
-from retour.warehouse.selectors import grades_for, rules_for, suggest_disposition
+from retour.warehouse.photos import delete_photos, save_photos
+from retour.warehouse.selectors import (
+    deductions_payload,
+    enterprise_size,
+    grades_for,
+    largest_deduction,
+    rules_for,
+    suggest_disposition,
+)
 
 
 class AlreadyReceived(Conflict):
@@ -183,12 +190,7 @@ def receive_parcel(
         },
     )
     if receipt.received_units == 0:
-        # An empty parcel: nothing to inspect, every line is settled at 0 accepted.
-        returns.inspect_lines(
-            return_request=locked,
-            inspections=[returns.LineInspection(line.pk, 0) for line in lines],
-            actor=actor,
-        )
+        _settle_empty_parcel(locked, lines, actor)
     return_request.status = locked.status
     return receipt
 
@@ -219,13 +221,110 @@ def record_discrepancy(*, receipt: Receipt, extra: ExtraItem, actor: Actor) -> R
     return discrepancy
 
 
+@transaction.atomic
+def correct_receipt(
+    *, receipt: Receipt, quantities: Mapping[int, int], reason: str, actor: Actor
+) -> Receipt:
+    """Correct the units counted on receipt (return line id → the right count), with the reason,
+    before those units are inspected: a line already inspected, or a count below the units of
+    the line already inspected, is refused. Missing items are recounted; a line whose units are
+    now all inspected is settled, and a parcel now empty is inspected at once.
+
+    Who may: the `receipts:correct` scope (owners; not the operator who counted), checked by
+    the interface."""
+    locked = (
+        Return.objects.select_for_update().select_related("order").get(pk=receipt.return_request_id)
+    )
+    if not reason.strip():
+        raise InvalidRequest(_("Say why the counts are corrected."))
+    if locked.status != S.RECEIVED:
+        raise lifecycle.IllegalTransition(
+            _("The counts of a return that is “%(status)s” can no longer be corrected.")
+            % {"status": S(locked.status).label}
+        )
+    lines = {line.pk: line for line in locked.lines.select_related("order_line").order_by("id")}
+    changes = {
+        line_id: count
+        for line_id, count in quantities.items()
+        if line_id not in lines or lines[line_id].received_qty != count
+    }
+    if not changes:
+        raise InvalidRequest(_("These are the counts already recorded: nothing to correct."))
+    _check_correctable(lines, changes)
+    before = {line_id: lines[line_id].received_qty for line_id in changes}
+    returns.receive_lines(
+        return_request=locked,
+        receipts=[returns.LineReceipt(line_id, count) for line_id, count in changes.items()],
+        actor=actor,
+    )
+    lines = {line.pk: line for line in locked.lines.select_related("order_line").order_by("id")}
+    _recount_missing(receipt, [lines[line_id] for line_id in changes])
+    receipt.received_units = sum(line.received_qty for line in lines.values())
+    receipt.save(update_fields=["received_units"])
+    lifecycle.record_event(
+        locked,
+        "receipt_corrected",
+        actor=actor,
+        data={
+            "reason": reason.strip(),
+            "lines": [
+                {"line": line_id, "from": before[line_id], "to": changes[line_id]}
+                for line_id in changes
+            ],
+        },
+    )
+    if receipt.received_units == 0:
+        _settle_empty_parcel(locked, list(lines.values()), actor)
+    else:
+        grades = {g.code: g for g in grades_for(locked.store_id)}
+        _settle_complete_lines(locked, list(lines.values()), grades, actor)
+    return receipt
+
+
+def _recount_missing(receipt: Receipt, lines: Sequence[ReturnLine]) -> None:
+    """The `missing` discrepancies of `lines`, as their corrected counts leave them."""
+    receipt.discrepancies.filter(kind=DiscrepancyKind.MISSING, return_line__in=lines).delete()
+    ReceivingDiscrepancy.objects.bulk_create(
+        ReceivingDiscrepancy(
+            receipt=receipt,
+            kind=DiscrepancyKind.MISSING,
+            return_line=line,
+            variant_id=line.order_line.variant_id,
+            code=line.order_line.sku,
+            quantity=line.quantity - line.received_qty,
+        )
+        for line in lines
+        if line.received_qty < line.quantity
+    )
+
+
+def _check_correctable(lines: Mapping[int, ReturnLine], changes: Mapping[int, int]) -> None:
+    """Refuse a correction of units already inspected (or of lines not in the return)."""
+    unknown = set(changes) - set(lines)
+    if unknown:
+        raise InvalidRequest(
+            _("These lines are not part of this return: %(ids)s")
+            % {"ids": ", ".join(map(str, sorted(unknown)))}
+        )
+    inspected = dict(
+        InspectionUnit.objects.filter(return_line__in=list(changes))
+        .values("return_line_id")
+        .annotate(last=Max("unit_index"))
+        .values_list("return_line_id", "last")
+    )
+    for line_id, count in changes.items():
+        if lines[line_id].status != LineStatus.RECEIVED or count < inspected.get(line_id, 0):
+            raise AlreadyInspected(
+                _(
+                    "%(item)s: %(count)d units are already inspected; the count cannot go "
+                    "below them."
+                )
+                % {"item": lines[line_id].order_line.title, "count": inspected.get(line_id, 0)},
+                line_id=line_id,
+            )
+
+
 # --- inspection -------------------------------------------------------------------------------
-
-
-def _unit_paid_price(line: ReturnLine) -> Decimal:
-    """What the shopper paid for one unit of the line: its price less its share of discounts."""
-    order_line = line.order_line
-    return order_line.unit_price - order_line.discount / max(order_line.quantity, 1)
 
 
 @transaction.atomic
@@ -238,6 +337,7 @@ def inspect_unit(
     checklist: Mapping[str, bool] | None = None,
     notes: str = "",
     photos: Sequence[str] = (),
+    uploads: Sequence[UploadedFile] = (),
     outcome: str = "",
     deduction: Decimal | None = None,
     reason: str = "",
@@ -245,7 +345,8 @@ def inspect_unit(
     """Grade one received unit and decide its refund: `outcome` (by default the grade's),
     `deduction` for a partial refund (at most what the grade allows, by default all of it) and
     the `reason` told to the shopper (by default the grade's name). The disposition the store's
-    rules suggest is recorded; `apply_disposition` carries it out.
+    rules suggest is recorded; `apply_disposition` carries it out. `photos` are names already
+    stored (the API's), `uploads` photos taken at the bench, stored here once all checks pass.
 
     When every received unit of a line is inspected, the line is (accepted = units not refused),
     and when every line is, the return becomes `inspected` and the shopper is told.
@@ -284,7 +385,7 @@ def inspect_unit(
     if outcome not in Outcome.values:
         raise InvalidRequest(_("Unknown refund outcome: %s") % outcome)
     currency = return_request.order.currency
-    allowed = quantize(found.max_deduction_rate * _unit_paid_price(line), currency)
+    allowed = largest_deduction(found, line, currency)
     if outcome == Outcome.PARTIAL:
         deduction = allowed if deduction is None else quantize(deduction, currency)
         if not ZERO < deduction <= allowed:
@@ -308,6 +409,7 @@ def inspect_unit(
     receipt = Receipt.objects.filter(return_request=return_request).select_related("warehouse")
     receipt = receipt.first()
     warehouse_id = receipt.warehouse_id if receipt else _default_warehouse_id(return_request)
+    stored = save_photos(return_request.store_id, uploads)
     try:
         with transaction.atomic():
             unit = InspectionUnit.objects.create(
@@ -317,7 +419,7 @@ def inspect_unit(
                 grade=found.code,
                 checklist={str(k): bool(v) for k, v in (checklist or {}).items()},
                 notes=notes,
-                photos=list(photos),
+                photos=[*photos, *stored],
                 outcome=outcome,
                 deduction=deduction,
                 reason=reason,
@@ -325,6 +427,7 @@ def inspect_unit(
                 suggested_disposition=suggestion,
             )
     except IntegrityError as error:
+        delete_photos(stored)
         raise AlreadyInspected(
             _("Unit %(unit)d of this line is already inspected.") % {"unit": unit_index}
         ) from error
@@ -369,9 +472,12 @@ def _settle_complete_lines(return_request: Return, lines, grades, actor: Actor) 
         for line in lines
         if line.status == LineStatus.RECEIVED and len(units.get(line.pk, [])) == line.received_qty
     ]
-    # Wait until a unit was inspected somewhere: a line that received nothing is settled with
-    # the others, not on its own.
-    if not complete or all(line.received_qty == 0 for line in complete):
+    # A line that received nothing is settled with others, not on its own, unless it is the
+    # last one waiting (the others inspected, e.g. after a correction).
+    waiting = [
+        line for line in lines if line.status == LineStatus.RECEIVED and line not in complete
+    ]
+    if not complete or (waiting and all(line.received_qty == 0 for line in complete)):
         return
     order = {code: position for position, code in enumerate(grades)}
     inspections = []
@@ -390,17 +496,31 @@ def _settle_complete_lines(return_request: Return, lines, grades, actor: Actor) 
                 disposition=dispositions.pop() if len(dispositions) == 1 else "mixed",
             )
         )
-    returns.inspect_lines(return_request=return_request, inspections=inspections, actor=actor)
+    returns.inspect_lines(
+        return_request=return_request,
+        inspections=inspections,
+        actor=actor,
+        event_data=_deductions_data(return_request),
+    )
+
+
+def _settle_empty_parcel(return_request: Return, lines: Sequence[ReturnLine], actor: Actor) -> None:
+    """Nothing to inspect: every line is settled at 0 accepted, and the return is inspected."""
+    returns.inspect_lines(
+        return_request=return_request,
+        inspections=[returns.LineInspection(line.pk, 0) for line in lines],
+        actor=actor,
+        event_data=_deductions_data(return_request),
+    )
+
+
+def _deductions_data(return_request: Return) -> dict:
+    """What the refund needs from inspection, in the event of the lines inspected (and of the
+    return becoming `inspected`): the deductions per line, with their reasons."""
+    return {"deductions": deductions_payload(return_request.pk, return_request.order.currency)}
 
 
 # --- disposition and stock --------------------------------------------------------------------
-
-
-def enterprise_size(store_id: int) -> str:
-    found = WarehouseSettings.objects.filter(store_id=store_id).values_list(
-        "enterprise_size", flat=True
-    )
-    return found.first() or WarehouseSettings._meta.get_field("enterprise_size").default
 
 
 @transaction.atomic

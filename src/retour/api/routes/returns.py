@@ -57,6 +57,7 @@ def create_return(request: HttpRequest, store: str, payload: ReturnIn):
                 reason_code=line.reason,
                 comment=line.comment,
                 resolution=line.resolution,
+                photos=line.photos,
             )
             for line in payload.lines
         ],

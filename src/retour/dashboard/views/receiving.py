@@ -8,10 +8,13 @@ panel, keeps the focus in the field, announces the result in a live region and b
 
 The station's state between scans (the open return, the units counted, the unknown items) lives
 in the session: nothing is written until the parcel is received. Staff see only the returns of
-the stores where their role may receive (`accounts.access.staff_access`).
+the stores where their role may receive (`accounts.access.staff_access`). Where a store has
+several warehouses, the operator picks the one they receive in (kept in the session, per store);
+its receipts, and so the restocks of their units, go there.
 """
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
@@ -23,11 +26,18 @@ from retour.core.errors import DomainError
 from retour.dashboard.views.common import staff_only, store_ids_with
 from retour.warehouse import services
 from retour.warehouse.choices import DiscrepancyKind
-from retour.warehouse.selectors import match_item, return_at_station, return_for_scan
+from retour.warehouse.selectors import (
+    match_item,
+    return_at_station,
+    return_for_scan,
+    warehouse_in,
+    warehouses_of,
+)
 
 RECEIVE_COMMANDS = frozenset({"RECEIVE", "#RECEIVE", "RECEVOIR"})
 MAX_SCANS = 500
 SESSION_KEY = "receiving_station"
+WAREHOUSE_KEY = "receiving_warehouses"  # store id → the warehouse id picked
 
 
 def _receiving_store_ids(request: HttpRequest) -> list[int]:
@@ -82,7 +92,46 @@ def station(request: HttpRequest) -> HttpResponse:
     store_ids = _receiving_store_ids(request)
     context = _panel_context(request, store_ids)
     context["can_receive"] = bool(store_ids)
+    context["warehouses"] = _picker(request, store_ids)
     return render(request, "dashboard/receiving.html", context)
+
+
+def _picker(request: HttpRequest, store_ids: list[int]) -> list:
+    """The warehouses to choose from, marked `chosen`; empty when no store has several."""
+    warehouses = warehouses_of(store_ids)
+    picked = request.session.get(WAREHOUSE_KEY, {})
+    per_store: dict[int, list] = {}
+    for warehouse in warehouses:
+        per_store.setdefault(warehouse.store_id, []).append(warehouse)
+    for store_warehouses in per_store.values():
+        ids = {warehouse.pk for warehouse in store_warehouses}
+        chosen = picked.get(str(store_warehouses[0].store_id))
+        chosen = chosen if chosen in ids else store_warehouses[0].pk  # the default comes first
+        for warehouse in store_warehouses:
+            warehouse.chosen = warehouse.pk == chosen
+    return warehouses if any(len(ws) > 1 for ws in per_store.values()) else []
+
+
+def _chosen_warehouse(request: HttpRequest, store_id: int):
+    """The warehouse picked for `store_id`, or None for the store's default one."""
+    return warehouse_in([store_id], request.session.get(WAREHOUSE_KEY, {}).get(str(store_id)))
+
+
+@staff_only
+@require_POST
+def choose_warehouse(request: HttpRequest) -> HttpResponse:
+    try:
+        warehouse_id = int(request.POST.get("warehouse", ""))
+    except ValueError:
+        raise Http404 from None
+    warehouse = warehouse_in(_receiving_store_ids(request), warehouse_id)
+    if warehouse is None:
+        raise Http404
+    picked = request.session.get(WAREHOUSE_KEY, {})
+    picked[str(warehouse.store_id)] = warehouse.pk
+    request.session[WAREHOUSE_KEY] = picked
+    messages.success(request, _("Receiving in %(warehouse)s.") % {"warehouse": warehouse.name})
+    return redirect("dashboard:receiving")
 
 
 def _open(request: HttpRequest, return_request) -> None:
@@ -185,7 +234,7 @@ def _receive(request: HttpRequest, store_ids: list[int]) -> HttpResponse:
     try:
         receipt = services.receive_parcel(
             return_request=return_request,
-            warehouse=None,
+            warehouse=_chosen_warehouse(request, return_request.store_id),
             quantities={int(k): v for k, v in state.get("counts", {}).items()},
             extras=[
                 services.ExtraItem(kind=kind, code=code, quantity=quantity)

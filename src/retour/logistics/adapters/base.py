@@ -17,10 +17,11 @@ import json
 import socket
 import urllib.error
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -31,8 +32,9 @@ from retour.logistics.documents import Address
 
 class CarrierError(DomainError):
     """The carrier refused or did not answer. `reason` is one of `auth` (bad credentials),
-    `address` (invalid address), `refused` (other 4xx), `timeout`, `unavailable` (5xx or
-    network); `retryable` says whether trying again later may work."""
+    `address` (invalid address), `refused` (other 4xx), `duplicate` (the carrier already holds
+    something under our idempotency key that we cannot find again), `timeout`, `unavailable`
+    (5xx or network); `retryable` says whether trying again later may work."""
 
     code = "carrier_error"
     http_status = 502
@@ -66,6 +68,17 @@ class ShipmentRequest:
     tracking_url: str = ""  # Retour's tracking page, printed on own labels
     created: dt.date = field(default_factory=dt.date.today)
     language: str = "en"
+    # The carrier's id of what an interrupted try of this attempt already made there (a shipment
+    # not bought yet, a return not announced yet): the adapter continues it instead of making
+    # another, so a retry never pays for two labels.
+    resume_id: str = ""
+    # Called with the carrier's id as soon as the carrier has made something, before the slow or
+    # paying steps: the service records it, so the next try can resume it (`resume_id`).
+    checkpoint: Callable[[str], None] | None = field(default=None, compare=False, repr=False)
+
+    def made(self, carrier_id: str) -> None:
+        if self.checkpoint is not None:
+            self.checkpoint(carrier_id)
 
 
 @dataclass(frozen=True)
@@ -111,6 +124,19 @@ class PickupRequest:
     reference: str
     phone: str = ""
     email: str = ""
+    # When the driver may come: local times on `date` in `timezone` (the store's); without
+    # them, the carrier's usual window.
+    start: dt.time | None = None
+    end: dt.time | None = None
+    timezone: str = "UTC"
+
+    def slot(self, usual: tuple[dt.time, dt.time]) -> tuple[dt.datetime, dt.datetime]:
+        """The window as aware datetimes, for the carriers' APIs."""
+        zone = ZoneInfo(self.timezone)
+        return (
+            dt.datetime.combine(self.date, self.start or usual[0], tzinfo=zone),
+            dt.datetime.combine(self.date, self.end or usual[1], tzinfo=zone),
+        )
 
 
 @dataclass(frozen=True)
@@ -247,6 +273,13 @@ def error_for_status(status: int, message: str, *, address: bool = False) -> Car
         _("The carrier refused the request: %(message)s") % {"message": message},
         reason="refused",
     )
+
+
+def header(headers: Mapping[str, str], name: str) -> str:
+    """A request header by name, in any case (HTTP header names are case-insensitive; Django's
+    `request.headers` already is, a plain dict is not)."""
+    wanted = name.lower()
+    return next((value for key, value in headers.items() if key.lower() == wanted), "")
 
 
 def split_street(lines: Sequence[str]) -> tuple[str, str]:

@@ -8,9 +8,11 @@ Documentation read (2026):
   with `{"rate": {"id": …}}`, `postage_label.label_pdf_url`, `tracking_code`, `tracker`;
   `GET /v2/shipments/{id}/label?file_format=ZPL` converts the label; `POST …/refund` voids it.
 - Pickups: https://docs.easypost.com/docs/pickups — `POST /v2/pickups`, then `POST …/buy`.
-- Trackers: https://docs.easypost.com/docs/trackers — `status` (`pre_transit`, `in_transit`,
-  `out_for_delivery`, `delivered`, `available_for_pickup`, `return_to_sender`, `failure`, …) and
-  the `tracking_details[]` history (`status`, `message`, `datetime`).
+- Trackers: https://docs.easypost.com/docs/trackers — `status` and each `tracking_details[]`
+  entry's `status` (with `message`, `datetime`) are one of `unknown`, `pre_transit`,
+  `in_transit`, `out_for_delivery`, `delivered`, `available_for_pickup`, `return_to_sender`,
+  `failure`, `cancelled`, `error` (checked again in 2026 against the docs and the official
+  client libraries' Tracker models).
 - Events and webhooks: https://docs.easypost.com/docs/events, https://docs.easypost.com/guides/webhooks-guide
   — an `Event` (`id`, `description: "tracker.updated"`, `result`: the Tracker); HMAC validation
   with the webhook secret in the `X-Hmac-Signature` header, `hmac-sha256-hex=<hex digest>` of the
@@ -19,8 +21,12 @@ Documentation read (2026):
 Authentication is HTTP Basic with the API key as user name. Base URL: `credentials["base_url"]`
 (tests point it at a local server), default `https://api.easypost.com/v2`.
 
-EasyPost does not document idempotency keys: our key goes in the shipment's `reference` and in
-an `Idempotency-Key` header; the service layer's pending row is what prevents a second purchase.
+EasyPost has no idempotency key (none is documented; a header would be ignored): our key only
+goes in the shipment's `reference`, for people searching EasyPost's dashboard. What keeps a
+retry from buying a second label is the order of the calls: the shipment is created (free), its
+id handed to `request.made` (the service records it on the pending row) and only then bought. A
+retry of the same attempt gets that id back as `request.resume_id`, reads the shipment and buys
+it only if it has no label yet; a shipment can be bought once.
 """
 
 from __future__ import annotations
@@ -51,6 +57,7 @@ from .base import (
     TrackingUpdate,
     basic_auth,
     error_for_status,
+    header,
     http_request,
     split_street,
 )
@@ -66,6 +73,9 @@ STATUSES = {
     "return_to_sender": TrackingStatus.RETURN_TO_SENDER,
     "failure": TrackingStatus.FAILURE,
     "cancelled": TrackingStatus.CANCELLED,
+    # `error`: EasyPost could not track the code (not a delivery failure); `unknown`: no status.
+    "error": TrackingStatus.UNKNOWN,
+    "unknown": TrackingStatus.UNKNOWN,
 }
 
 
@@ -83,25 +93,22 @@ def _address(address: Address, email: str = "", phone: str = "") -> dict[str, An
     }
 
 
+def _is_bought(shipment: Mapping[str, Any]) -> bool:
+    label = shipment.get("postage_label") or {}
+    return bool(
+        shipment.get("tracking_code") and (label.get("label_pdf_url") or label.get("label_url"))
+    )
+
+
 class EasyPost(Carrier):
     kind = CarrierKind.EASYPOST
 
     # ---- HTTP ----------------------------------------------------------------------------------
 
-    def _call(
-        self,
-        method: str,
-        path: str,
-        payload: Any = None,
-        *,
-        headers: Mapping[str, str] | None = None,
-        address: bool = False,
-    ) -> Any:
+    def _call(self, method: str, path: str, payload: Any = None, *, address: bool = False) -> Any:
         base = (self.credentials.get("base_url") or DEFAULT_BASE_URL).rstrip("/")
         auth = {"Authorization": basic_auth(self.credentials.get("api_key", ""), "")}
-        answer = http_request(
-            method, base + path, payload=payload, headers={**auth, **(headers or {})}
-        )
+        answer = http_request(method, base + path, payload=payload, headers=auth)
         if answer.status >= 400:
             raise self._error(answer, address=address)
         return answer.json()
@@ -146,13 +153,7 @@ class EasyPost(Carrier):
                 "options": {"label_format": "PDF", "print_custom_1": request.reference},
             }
         }
-        return self._call(
-            "POST",
-            "/shipments",
-            payload,
-            headers={"Idempotency-Key": request.idempotency_key},
-            address=True,
-        )
+        return self._call("POST", "/shipments", payload, address=True)
 
     def rates(self, request: ShipmentRequest) -> list[Rate]:
         return [self._rate(rate) for rate in self._create(request).get("rates") or []]
@@ -169,7 +170,23 @@ class EasyPost(Carrier):
         )
 
     def create_return_shipment(self, request: ShipmentRequest) -> ShipmentResult:
-        shipment = self._create(request)
+        if request.resume_id:
+            shipment = self._call("GET", f"/shipments/{request.resume_id}")
+        else:
+            shipment = self._create(request)
+            request.made(shipment["id"])
+        if _is_bought(shipment):  # an earlier try bought it and lost the answer
+            selected = shipment.get("selected_rate") or {}
+            return self._result(shipment, self._rate(selected))
+        chosen = self._choose_rate(shipment, request.service or self.options.get("service", ""))
+        bought = self._call(
+            "POST", f"/shipments/{shipment['id']}/buy", {"rate": {"id": chosen.rate_id}}
+        )
+        if not _is_bought(bought):
+            raise CarrierError(_("The carrier sent no label."), reason="refused")
+        return self._result(bought, chosen)
+
+    def _choose_rate(self, shipment: Mapping[str, Any], wanted: str) -> Rate:
         rates = [self._rate(rate) for rate in shipment.get("rates") or []]
         if not rates:
             messages = [m.get("message", "") for m in shipment.get("messages") or []]
@@ -178,40 +195,34 @@ class EasyPost(Carrier):
                 % {"why": "; ".join(messages) or "-"},
                 reason="refused",
             )
-        wanted = request.service or self.options.get("service", "")
         chosen = (
             next((r for r in rates if wanted in (r.rate_id, r.service)), None) if wanted else None
         )
-        chosen = chosen or min(rates, key=lambda r: r.amount)
-        bought = self._call(
-            "POST",
-            f"/shipments/{shipment['id']}/buy",
-            {"rate": {"id": chosen.rate_id}},
-            headers={"Idempotency-Key": request.idempotency_key + "-buy"},
-        )
+        return chosen or min(rates, key=lambda r: r.amount)
+
+    def _result(self, bought: Mapping[str, Any], rate: Rate) -> ShipmentResult:
         label = bought.get("postage_label") or {}
-        pdf_url = label.get("label_pdf_url") or label.get("label_url")
-        if not pdf_url or not bought.get("tracking_code"):
-            raise CarrierError(_("The carrier sent no label."), reason="refused")
-        zpl = b""
-        try:
-            converted = self._call("GET", f"/shipments/{shipment['id']}/label?file_format=ZPL")
-            zpl_url = (converted.get("postage_label") or {}).get("label_zpl_url")
-            zpl = self._download(zpl_url) if zpl_url else b""
-        except CarrierError:
-            zpl = b""  # ZPL is a convenience; the PDF is the label
         tracker = bought.get("tracker") or {}
         return ShipmentResult(
-            carrier_shipment_id=shipment["id"],
+            carrier_shipment_id=bought["id"],
             tracking_number=bought["tracking_code"],
-            carrier_name=chosen.carrier,
-            service=chosen.service,
-            label_pdf=self._download(pdf_url),
-            label_zpl=zpl,
+            carrier_name=rate.carrier,
+            service=rate.service,
+            label_pdf=self._download(label.get("label_pdf_url") or label["label_url"]),
+            label_zpl=self._zpl(bought["id"]),
             tracking_url=tracker.get("public_url", ""),
-            rate=chosen.amount,
-            currency=chosen.currency,
+            rate=rate.amount,
+            currency=rate.currency,
         )
+
+    def _zpl(self, shipment_id: str) -> bytes:
+        """The label converted to ZPL; a convenience: the PDF is the label."""
+        try:
+            converted = self._call("GET", f"/shipments/{shipment_id}/label?file_format=ZPL")
+            zpl_url = (converted.get("postage_label") or {}).get("label_zpl_url")
+            return self._download(zpl_url) if zpl_url else b""
+        except CarrierError:
+            return b""
 
     def void(self, carrier_shipment_id: str) -> None:
         answer = self._call("POST", f"/shipments/{carrier_shipment_id}/refund")
@@ -223,7 +234,7 @@ class EasyPost(Carrier):
             )
 
     def book_pickup(self, request: PickupRequest) -> PickupResult:
-        start = dt.datetime.combine(request.date, dt.time(8), tzinfo=dt.UTC)
+        start, end = request.slot(usual=(dt.time(8), dt.time(18)))
         pickup = self._call(
             "POST",
             "/pickups",
@@ -233,7 +244,7 @@ class EasyPost(Carrier):
                     "address": _address(request.address, request.email, request.phone),
                     "shipment": {"id": request.carrier_shipment_id},
                     "min_datetime": start.isoformat(),
-                    "max_datetime": (start + dt.timedelta(hours=10)).isoformat(),
+                    "max_datetime": end.isoformat(),
                     "is_account_address": False,
                     "instructions": request.reference,
                 }
@@ -255,7 +266,7 @@ class EasyPost(Carrier):
 
     def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> bool:
         secret = self.credentials.get("webhook_secret", "")
-        received = headers.get("X-Hmac-Signature", "")
+        received = header(headers, "X-Hmac-Signature")
         if not secret or not received:
             return False
         # The client libraries normalise the secret to NFKD before using it as the key.

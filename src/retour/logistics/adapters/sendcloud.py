@@ -1,5 +1,7 @@
 """Sendcloud (https://www.sendcloud.com): European carriers (Colissimo, Mondial Relay, DHL, UPS,
-PostNL…) behind one API, written against its public REST API v2.
+PostNL…) behind one API. Return labels: the v3 Returns API (`sendcloud_v3`, accounts created
+after 13 April 2026, the default) or the v2 parcels API below (older accounts: the account's
+options say `"api_version": "v2"`); rates, service points, pickups and webhooks are shared.
 
 Documentation read (2026), checked again against the published pages (see docs/logistics.md):
 - Parcels: https://sendcloud.dev/api/v2/parcels/create-a-parcel-or-parcels — `POST /parcels`
@@ -11,8 +13,7 @@ Documentation read (2026), checked again against the published pages (see docs/l
   retrieve-a-parcel (`date_updated`, `status.id`/`status.message`);
   https://sendcloud.dev/api/v2/parcels/cancel-a-parcel — `POST /parcels/{id}/cancel` voids it
   (`{"status": "cancelled"|"queued"|…, "message"}`). (v2 "create a parcel" is closed to accounts
-  created after 13 April 2026; those need the v3 Returns API, https://sendcloud.dev/api/v3/returns
-  — not implemented yet.)
+  created after 13 April 2026; those use the v3 Returns API: `sendcloud_v3`.)
 - Labels: https://sendcloud.dev/api/v2/labels (PDF for label / normal printers) and
   https://sendcloud.dev/api/v2/parcel-documents/retrieve-parcel-documents — `GET
   /parcels/{id}/documents/label` with `Accept: application/zpl` gives the ZPL (the `Accept`
@@ -36,7 +37,8 @@ Documentation read (2026), checked again against the published pages (see docs/l
   not the numeric ids; the ids in `STATUSES` are those `GET /parcels/statuses` answers, as public
   Sendcloud client code records them (e.g. 62990 is "At sorting centre", 62992 "Returned to
   sender"). Unknown ids map to UNKNOWN, never to a wrong status.
-- Errors: `{"error": {"code", "message", "request"}}` with the HTTP status.
+- Errors: `{"error": {"code", "message", "request"}}` with the HTTP status (v3 shapes:
+  `sendcloud_v3.describe_answer`).
 Authentication is HTTP Basic with the integration's public and secret keys. Base URLs:
 `credentials["base_url"]` / `["servicepoints_url"]` (tests point them at a local server).
 """
@@ -55,11 +57,13 @@ from django.utils.translation import gettext as _
 
 from retour.logistics.choices import CarrierKind, TrackingStatus
 
+from . import sendcloud_v3 as v3
 from .base import (
     Carrier,
     CarrierError,
     DropOffPoint,
     HttpAnswer,
+    NotSupported,
     PickupRequest,
     PickupResult,
     Rate,
@@ -68,6 +72,7 @@ from .base import (
     TrackingUpdate,
     basic_auth,
     error_for_status,
+    header,
     http_request,
     split_street,
 )
@@ -76,15 +81,14 @@ DEFAULT_BASE_URL = "https://panel.sendcloud.sc/api/v2"
 DEFAULT_SERVICEPOINTS_URL = "https://servicepoints.sendcloud.sc/api/v2"
 
 # Sendcloud's parcel status ids (`GET /parcels/statuses`, see the module docstring), normalised.
-# Ids missing here (1337 "Unknown status", 94 "Parcel cancellation failed"…) map to UNKNOWN.
+# Ids missing here (1337 "Unknown status", 94 "Parcel cancellation failed"…) map to UNKNOWN, and
+# so do 1002 "Announcement failed" and 15 "Error collecting": the parcel never left, no scan.
 STATUSES = {
     999: TrackingStatus.PRE_TRANSIT,  # No label
     1000: TrackingStatus.PRE_TRANSIT,  # Ready to send
     1001: TrackingStatus.PRE_TRANSIT,  # Being announced
     1: TrackingStatus.PRE_TRANSIT,  # Announced
     13: TrackingStatus.PRE_TRANSIT,  # Announced: not collected
-    1002: TrackingStatus.FAILURE,  # Announcement failed
-    15: TrackingStatus.FAILURE,  # Error collecting
     3: TrackingStatus.IN_TRANSIT,  # En route to sorting center
     4: TrackingStatus.IN_TRANSIT,  # Delivery delayed
     5: TrackingStatus.IN_TRANSIT,  # Sorted
@@ -112,8 +116,6 @@ STATUSES = {
     2000: TrackingStatus.CANCELLED,  # Cancelled
     2001: TrackingStatus.CANCELLED,  # Submitting cancellation request
 }
-
-_ADDRESS_WORDS = ("address", "postal", "zip", "country", "city", "house_number")
 
 
 def _timestamp(value: Any) -> dt.datetime | None:
@@ -155,18 +157,26 @@ class Sendcloud(Carrier):
 
     @staticmethod
     def _error(answer: HttpAnswer, *, address: bool) -> CarrierError:
-        try:
-            body = answer.json() or {}
-            error = body.get("error") or {}
-            message = error.get("message") or body.get("message") or f"HTTP {answer.status}"
-        except (ValueError, AttributeError):
-            message = f"HTTP {answer.status}"
-        is_address = address and any(word in message.lower() for word in _ADDRESS_WORDS)
-        return error_for_status(answer.status, message, address=is_address)
+        message, is_address = v3.describe_answer(answer)
+        return error_for_status(answer.status, message, address=address and is_address)
 
-    # ---- parcels -------------------------------------------------------------------------------
+    @property
+    def _v2(self) -> bool:
+        return self.options.get("api_version") == "v2"
+
+    # ---- return labels -------------------------------------------------------------------------
 
     def create_return_shipment(self, request: ShipmentRequest) -> ShipmentResult:
+        if not self._v2:
+            return v3.create(self, request)
+        if request.resume_id:
+            data = self._call("GET", self._url(f"/parcels/{request.resume_id}")).get("parcel")
+        else:
+            data = self._create_parcel(request)
+            request.made(str(data["id"]))
+        return self._parcel_result(data or {})
+
+    def _create_parcel(self, request: ShipmentRequest) -> dict[str, Any]:
         street, extra = split_street(request.recipient.lines)
         from_street, from_extra = split_street(request.sender.lines)
         method = request.service or self.options.get("shipping_method_id")
@@ -196,6 +206,11 @@ class Sendcloud(Carrier):
             parcel["shipment"] = {"id": int(method)}
         created = self._call("POST", self._url("/parcels"), {"parcel": parcel}, address=True)
         data = created.get("parcel") or {}
+        if not data.get("id"):
+            raise CarrierError(_("The carrier sent no label."), reason="refused")
+        return data
+
+    def _parcel_result(self, data: dict[str, Any]) -> ShipmentResult:
         label_url = (data.get("label") or {}).get("label_printer")
         if not data.get("id") or not data.get("tracking_number") or not label_url:
             raise CarrierError(_("The carrier sent no label."), reason="refused")
@@ -220,6 +235,9 @@ class Sendcloud(Carrier):
         )
 
     def void(self, carrier_shipment_id: str) -> None:
+        if not self._v2:
+            v3.cancel(self, carrier_shipment_id)
+            return
         answer = http_request(
             "POST", self._url(f"/parcels/{carrier_shipment_id}/cancel"), headers=self._auth()
         )
@@ -237,6 +255,8 @@ class Sendcloud(Carrier):
         raise self._error(answer, address=False)
 
     def rates(self, request: ShipmentRequest) -> list[Rate]:
+        if not self._v2:  # v2 method ids mean nothing to v3, which takes shipping option codes
+            raise NotSupported(_("Rates of Sendcloud's v3 shipping options are not read yet."))
         country = request.sender.country[:2].upper()
         answer = self._call(
             "GET",
@@ -284,7 +304,7 @@ class Sendcloud(Carrier):
 
     def book_pickup(self, request: PickupRequest) -> PickupResult:
         street, extra = split_street(request.address.lines)
-        start = dt.datetime.combine(request.date, dt.time(9), tzinfo=dt.UTC)
+        start, end = request.slot(usual=(dt.time(9), dt.time(17)))
         answer = self._call(
             "POST",
             self._v3_url("/pickups"),
@@ -303,7 +323,7 @@ class Sendcloud(Carrier):
                 "time_slots": [
                     {
                         "start_at": start.isoformat(),
-                        "end_at": (start + dt.timedelta(hours=8)).isoformat(),
+                        "end_at": end.isoformat(),
                     }
                 ],
                 "items": [{"quantity": 1, "container_type": "parcel"}],
@@ -318,7 +338,7 @@ class Sendcloud(Carrier):
 
     def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> bool:
         secret = self.credentials.get("webhook_key") or self.credentials.get("secret_key", "")
-        received = headers.get("Sendcloud-Signature", "")
+        received = header(headers, "Sendcloud-Signature")
         if not secret or not received:
             return False
         expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
@@ -335,6 +355,8 @@ class Sendcloud(Carrier):
         return [update] if update else []
 
     def poll(self, *, carrier_shipment_id: str, tracking_number: str) -> list[TrackingUpdate]:
+        if not self._v2:
+            return v3.poll(self, carrier_shipment_id)
         answer = self._call("GET", self._url(f"/parcels/{carrier_shipment_id}"))
         parcel = answer.get("parcel") or {}
         from django.utils.dateparse import parse_datetime

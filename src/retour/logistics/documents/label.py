@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from reportlab.pdfgen.canvas import Canvas
 
 from . import pdf
@@ -106,7 +107,7 @@ def _draw_label(canvas: Canvas, data: LabelData) -> None:
 
     # Sender (the shopper) on the left, shipment facts on the right.
     facts_x = 196.0
-    _caption(canvas, MARGIN, HEADER_BOTTOM + 5, _("From"))
+    _caption(canvas, MARGIN, HEADER_BOTTOM + 5, pgettext("label: the sender", "From"))
     sender = data.sender
     _fit(canvas, MARGIN, HEADER_BOTTOM + 15, sender.name, f.bold, 8.5, facts_x - MARGIN - 8, 7)
     lines = pdf.fit_lines(sender.printed_lines(), f.regular, 8, facts_x - MARGIN - 8, 5)
@@ -125,7 +126,7 @@ def _draw_label(canvas: Canvas, data: LabelData) -> None:
     _rule(canvas, FROM_BOTTOM, 1)
 
     # Recipient (the warehouse): the biggest text, it is what sorting staff read.
-    _caption(canvas, MARGIN, FROM_BOTTOM + 5, _("To"))
+    _caption(canvas, MARGIN, FROM_BOTTOM + 5, pgettext("label: the recipient", "To"))
     recipient = data.recipient
     _fit(canvas, MARGIN + 12, FROM_BOTTOM + 16, recipient.name, f.bold, 13, INNER - 12, 10)
     # Two street lines at 11 pt; a third one only fits at 10 pt.

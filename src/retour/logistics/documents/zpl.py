@@ -13,6 +13,7 @@ import textwrap
 
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from . import pdf
 from .data import LabelData
@@ -131,7 +132,7 @@ def _draw(data: LabelData, z: _Zpl) -> list[str]:
 
     facts_x = 196.0
     left_width = facts_x - MARGIN - 8
-    z.text(MARGIN, HEADER_BOTTOM + 5, _("From").upper(), 7, left_width)
+    z.text(MARGIN, HEADER_BOTTOM + 5, pgettext("label: the sender", "From").upper(), 7, left_width)
     z.text(MARGIN, HEADER_BOTTOM + 14, data.sender.name, 10, left_width)
     z.paragraph(
         MARGIN, HEADER_BOTTOM + 27, ", ".join(data.sender.printed_lines()), 9, left_width, 4
@@ -147,7 +148,7 @@ def _draw(data: LabelData, z: _Zpl) -> list[str]:
     z.rule(FROM_BOTTOM, 1)
 
     recipient = data.recipient
-    z.text(MARGIN, FROM_BOTTOM + 5, _("To").upper(), 7, inner)
+    z.text(MARGIN, FROM_BOTTOM + 5, pgettext("label: the recipient", "To").upper(), 7, inner)
     z.text(MARGIN + 12, FROM_BOTTOM + 15, recipient.name, 15, inner - 12)
     street = ", ".join(line.strip() for line in recipient.lines if line.strip())
     # Two lines at 12 pt; longer streets get three at 10 pt so the country stays in its box.

@@ -5,12 +5,17 @@ Adding a gateway: write `adapters/<name>.py` with a class implementing `RefundGa
 raise `TransientGatewayError` only when trying again with the same key is safe), add its name to
 `choices.Gateway`, return it from `gateway_for` below, and test it against a local HTTP server
 answering the provider's documented objects and errors (see tests/refunds/test_stripe_adapter.py).
+A gateway that can also take a payment from the shopper (an exchange's price difference)
+implements `create_payment_page` and is returned by `payment_gateway_for`; its webhook tells
+`exchanges.record_payment_outcome` when the page is paid or expired (see `refunds/webhooks.py`).
 """
 
 from retour.refunds.adapters.base import (
     GatewayError,
     GatewayRefund,
     GatewayStatus,
+    PaymentPage,
+    PaymentRequest,
     PermanentGatewayError,
     RefundGateway,
     TransientGatewayError,
@@ -23,11 +28,14 @@ __all__ = [
     "GatewayRefund",
     "GatewayStatus",
     "ManualGateway",
+    "PaymentPage",
+    "PaymentRequest",
     "PermanentGatewayError",
     "RefundGateway",
     "StripeGateway",
     "TransientGatewayError",
     "gateway_for",
+    "payment_gateway_for",
 ]
 
 
@@ -40,3 +48,11 @@ def gateway_for(name: str, settings=None) -> RefundGateway:
             secret_key=settings.stripe_secret_key, base_url=settings.stripe_api_base
         )
     return ManualGateway()
+
+
+def payment_gateway_for(settings) -> StripeGateway | None:
+    """The gateway that takes a payment from the shopper (an exchange's price difference):
+    Stripe when the store refunds through Stripe; None when finance collects it by hand."""
+    if settings.gateway != "stripe" or not settings.stripe_secret_key:
+        return None
+    return StripeGateway(secret_key=settings.stripe_secret_key, base_url=settings.stripe_api_base)

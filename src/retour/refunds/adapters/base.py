@@ -1,6 +1,7 @@
 """The interface every refund gateway implements."""
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
@@ -18,6 +19,26 @@ class GatewayRefund:
     amount: Decimal | None = None
     currency: str = ""
     failure_reason: str = ""
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    """Money the shopper owes (an exchange's price difference), to pay on the gateway's page."""
+
+    amount: Decimal
+    currency: str
+    description: str
+    reference: str  # our record, echoed in the gateway's events
+    idempotency_key: str
+    return_url: str  # where the shopper lands after paying or giving up
+    expires_at: datetime
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class PaymentPage:
+    reference: str  # the gateway's id (Stripe `cs_…`)
+    url: str
 
 
 class GatewayError(Exception):

@@ -20,6 +20,8 @@ from typing import Any
 from retour.refunds.adapters.base import (
     GatewayRefund,
     GatewayStatus,
+    PaymentPage,
+    PaymentRequest,
     PermanentGatewayError,
     TransientGatewayError,
 )
@@ -163,6 +165,34 @@ class StripeGateway:
             self._request("GET", f"/v1/refunds/{urllib.parse.quote(reference)}")
         )
 
+    def create_payment_page(self, request: PaymentRequest) -> PaymentPage:
+        """A Checkout Session (`POST /v1/checkout/sessions`, mode `payment`) for one amount,
+        described by `price_data` (no Product or Price to create first), valid until
+        `request.expires_at` (Stripe allows 30 minutes to 24 hours). Its `client_reference_id`
+        and metadata name our record; `checkout.session.completed` / `.expired` say the rest."""
+        form = {
+            "mode": "payment",
+            "line_items[0][quantity]": "1",
+            "line_items[0][price_data][currency]": request.currency.lower(),
+            "line_items[0][price_data][unit_amount]": str(
+                to_stripe_amount(request.amount, request.currency)
+            ),
+            "line_items[0][price_data][product_data][name]": request.description,
+            "client_reference_id": request.reference,
+            "metadata[retour_reference]": request.reference,
+            "success_url": request.return_url,
+            "cancel_url": request.return_url,
+            "expires_at": str(int(request.expires_at.timestamp())),
+        }
+        if request.email:
+            form["customer_email"] = request.email
+        data = self._request(
+            "POST", "/v1/checkout/sessions", form, idempotency_key=request.idempotency_key
+        )
+        if data.get("object") != "checkout.session" or not data.get("url"):
+            raise TransientGatewayError("Stripe answered something that is not a Checkout Session")
+        return PaymentPage(reference=data["id"], url=data["url"])
+
 
 def verify_webhook(
     payload: bytes, signature_header: str, secret: str, *, tolerance: int = 300, now: float = 0
@@ -194,6 +224,23 @@ def sign_webhook(payload: bytes, secret: str, timestamp: int) -> str:
     return f"t={timestamp},v1={digest.hexdigest()}"
 
 
+def payment_from_event(event: dict[str, Any]) -> tuple[str, str] | None:
+    """(session id, "paid" | "expired" | "failed") from a Checkout Session event, or None.
+    `checkout.session.completed` with `payment_status` "unpaid" (a delayed method such as a SEPA
+    debit) is not paid yet: `async_payment_succeeded` follows."""
+    kind = str(event.get("type", ""))
+    data = event.get("data", {}).get("object", {})
+    if not kind.startswith("checkout.session.") or data.get("object") != "checkout.session":
+        return None
+    outcome = {
+        "checkout.session.completed": "paid" if data.get("payment_status") == "paid" else "",
+        "checkout.session.async_payment_succeeded": "paid",
+        "checkout.session.async_payment_failed": "failed",
+        "checkout.session.expired": "expired",
+    }.get(kind, "")
+    return (str(data.get("id", "")), outcome) if outcome else None
+
+
 def refund_from_event(event: dict[str, Any]) -> GatewayRefund | None:
     """The refund a `refund.*` or `charge.refund.updated` event is about, or None."""
     if not str(event.get("type", "")).startswith(("refund.", "charge.refund.")):
@@ -204,6 +251,7 @@ def refund_from_event(event: dict[str, Any]) -> GatewayRefund | None:
 
 __all__ = [
     "StripeGateway",
+    "payment_from_event",
     "refund_from_event",
     "sign_webhook",
     "to_stripe_amount",

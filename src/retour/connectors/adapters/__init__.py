@@ -1,0 +1,25 @@
+"""Shop platform connectors, one module per platform behind `base.Connector`.
+
+Adding a platform: write `adapters/<name>.py` with a class implementing `Connector` (verify the
+webhook's signature over the raw body, name the event's delivery id and the order's update time,
+map the platform's order to `commerce.inputs.OrderIn` exactly, build the refund/restock/credit
+requests the platform documents and send them with our idempotency key where it accepts one),
+add its name to `choices.Platform` and to `CONNECTORS` below, and test it against a local HTTP
+server answering the platform's documented payloads (tests/connectors/).
+"""
+
+from retour.connectors.adapters.base import Connector, ConnectorError, InvalidSignature
+from retour.connectors.adapters.shopify import ShopifyConnector
+
+CONNECTORS: dict[str, type] = {"shopify": ShopifyConnector}
+
+__all__ = ["CONNECTORS", "Connector", "ConnectorError", "InvalidSignature", "connector_for"]
+
+
+def connector_for(connection) -> Connector:
+    """The connector of a `models.Connection`, with its decrypted credentials."""
+    return CONNECTORS[connection.platform](
+        base_url=connection.base_url,
+        credentials=connection.credentials,
+        options=connection.options,
+    )

@@ -1,0 +1,163 @@
+"""What every platform connector does, and the facts it is given.
+
+A connector verifies and reads the platform's webhooks, reads orders (one, or a page of history
+from a cursor), and turns a change of ours (a refund, a restock, store credit) into the request
+the platform documents, then sends it. It holds no database state: `services` hands it the
+connection's address, credentials and options, and the facts to send, and keeps what it answers.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+from django.conf import settings
+
+from retour.commerce.inputs import OrderIn
+
+
+class ConnectorError(Exception):
+    """The platform refused or could not be reached. `retryable`: trying again later, with the
+    same idempotency key, is safe and may succeed."""
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retryable = retryable
+
+
+class InvalidSignature(ConnectorError):
+    """A webhook whose signature does not match the shared secret: refused, never recorded."""
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What a webhook is about. `order` is set when the body is the whole order (WooCommerce);
+    otherwise the connector reads the order from the API (`fetch_order`)."""
+
+    key: str
+    topic: str
+    resource_id: str
+    updated_at: datetime | None
+    order: PlatformOrder | None = None
+
+
+@dataclass(frozen=True)
+class PlatformOrder:
+    external_id: str
+    data: OrderIn
+    raw: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Page:
+    orders: list[PlatformOrder]
+    cursor: str
+    done: bool
+
+
+@dataclass(frozen=True)
+class RefundLineFacts:
+    line_external_id: str
+    quantity: int
+    amount: Decimal
+    restocked: int  # units of it already back on the shelf in Retour
+
+
+@dataclass(frozen=True)
+class PaymentPartFacts:
+    payment_reference: str  # the platform's transaction or payment id
+    gateway: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class RefundFacts:
+    order_external_id: str
+    currency: str
+    reference: str
+    rma: str
+    lines: list[RefundLineFacts]
+    shipping: Decimal
+    amount: Decimal  # the money back to the original payments (not store credit)
+    parts: list[PaymentPartFacts]
+    warehouse_code: str = ""
+
+
+@dataclass(frozen=True)
+class RestockFacts:
+    sku: str
+    variant_external_id: str
+    warehouse_code: str
+    delta: int
+    reference: str
+
+
+@dataclass(frozen=True)
+class CreditFacts:
+    customer_external_id: str
+    email: str
+    amount: Decimal
+    currency: str
+    reference: str
+
+
+@dataclass(frozen=True)
+class Sent:
+    remote_id: str
+    answer: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Connector(Protocol):
+    platform: str
+    receives_webhooks: bool
+    restocks_with_refund: bool
+
+    def verify(self, headers: Mapping[str, str], body: bytes) -> None: ...
+    def notice(self, headers: Mapping[str, str], body: bytes) -> Notice: ...
+    def fetch_order(self, resource_id: str) -> PlatformOrder | None: ...
+    def backfill(self, cursor: str) -> Page: ...
+    def refund_request(self, facts: RefundFacts) -> dict[str, Any]: ...
+    def restock_request(self, facts: RestockFacts) -> dict[str, Any]: ...
+    def credit_request(self, facts: CreditFacts) -> dict[str, Any]: ...
+    def send(self, request: Mapping[str, Any], *, idempotency_key: str) -> Sent: ...
+
+
+def send_json(
+    method: str,
+    url: str,
+    *,
+    body: Any = None,
+    headers: Mapping[str, str] | None = None,
+) -> Any:
+    """One JSON request; the parsed answer. 429, 5xx and network failures are retryable
+    `ConnectorError`s; other 4xx are not (the request is wrong: retrying will not help)."""
+    if not url.startswith(("http://", "https://")):
+        raise ConnectorError(f"not an http(s) address: {url}")
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 - checked above
+    request.add_header("Accept", "application/json")
+    request.add_header("User-Agent", "Retour")
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    for name, value in (headers or {}).items():
+        request.add_header(name, value)
+    timeout = settings.RETOUR_CONNECTORS["HTTP_TIMEOUT"]
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            raw = response.read()
+    except urllib.error.HTTPError as error:
+        detail = error.read()[:500].decode(errors="replace")
+        raise ConnectorError(
+            f"{method} {url} answered {error.code}: {detail}",
+            retryable=error.code == 429 or error.code >= 500,
+        ) from error
+    except (TimeoutError, urllib.error.URLError) as error:
+        raise ConnectorError(f"{method} {url} failed: {error}", retryable=True) from error
+    return json.loads(raw) if raw.strip() else {}

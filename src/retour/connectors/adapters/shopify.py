@@ -1,0 +1,402 @@
+"""Shopify: webhooks signed with `X-Shopify-Hmac-Sha256`, orders read and written through the
+Admin GraphQL API.
+
+- A webhook (`orders/create`, `orders/updated`, `fulfillments/create|update`, `refunds/create`)
+  is a notice: its body is verified (base64 HMAC-SHA256 of the raw body with the app's secret),
+  its `X-Shopify-Webhook-Id` makes it idempotent, and the order it names is then read through
+  GraphQL, so that one mapping (with the order's transactions, which webhooks do not carry) turns
+  every Shopify order into Retour's.
+- Backfill: `orders(first:, after:, sortKey: UPDATED_AT)`, the `endCursor` kept after each page.
+- Write-back: `refundCreate` (lines with their restock, shipping, the refunded transactions) and
+  `inventoryAdjustQuantities`, each with the `@idempotent(key:)` directive that API 2026-04
+  requires; store credit with `storeCreditAccountCredit`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.utils.dateparse import parse_datetime
+
+from retour.commerce.inputs import OrderIn
+from retour.connectors.adapters.base import (
+    ConnectorError,
+    CreditFacts,
+    InvalidSignature,
+    Notice,
+    Page,
+    PlatformOrder,
+    RefundFacts,
+    RestockFacts,
+    Sent,
+    send_json,
+)
+
+API_VERSION = "2026-04"
+ZERO = Decimal("0")
+
+ORDER_FIELDS = """
+id name email createdAt processedAt updatedAt currencyCode taxesIncluded
+customer { id email firstName lastName phone }
+shippingAddress { address1 address2 city zip countryCodeV2 }
+totalDiscountsSet { shopMoney { amount } }
+totalTaxSet { shopMoney { amount } }
+totalPriceSet { shopMoney { amount } }
+lineItems(first: 250) { nodes {
+  id sku title variantTitle quantity product { id productType }
+  originalUnitPriceSet { shopMoney { amount } }
+  discountAllocations { allocatedAmountSet { shopMoney { amount } } }
+  taxLines { priceSet { shopMoney { amount } } }
+} }
+shippingLines(first: 20) { nodes {
+  originalPriceSet { shopMoney { amount } } discountedPriceSet { shopMoney { amount } }
+} }
+transactions(first: 100) {
+  id kind status gateway processedAt createdAt
+  amountSet { shopMoney { amount } }
+  parentTransaction { id }
+}
+fulfillments(first: 50) {
+  id createdAt deliveredAt trackingInfo { company number }
+  fulfillmentLineItems(first: 250) { nodes { quantity lineItem { id } } }
+}
+"""
+
+ORDER_QUERY = "query Order($id: ID!) { order(id: $id) { " + ORDER_FIELDS + " } }"
+ORDERS_QUERY = (
+    "query Orders($first: Int!, $after: String) { orders(first: $first, after: $after, "
+    "sortKey: UPDATED_AT) { pageInfo { hasNextPage endCursor } nodes { " + ORDER_FIELDS + " } } }"
+)
+REFUND_MUTATION = (
+    "mutation RefundCreate($input: RefundInput!) { refundCreate(input: $input) "
+    "@idempotent(key: %s) { refund { id } userErrors { field message } } }"
+)
+ADJUST_MUTATION = (
+    "mutation Adjust($input: InventoryAdjustQuantitiesInput!) { inventoryAdjustQuantities("
+    "input: $input) @idempotent(key: %s) { inventoryAdjustmentGroup { id } "
+    "userErrors { field message } } }"
+)
+CREDIT_MUTATION = (
+    "mutation Credit($id: ID!, $creditInput: StoreCreditAccountCreditInput!) { "
+    "storeCreditAccountCredit(id: $id, creditInput: $creditInput) { "
+    "storeCreditAccountTransaction { id } userErrors { field message } } }"
+)
+VARIANT_QUERY = (
+    "query Variant($query: String!) { productVariants(first: 1, query: $query) { "
+    "nodes { id inventoryItem { id } } } }"
+)
+ORDER_TOPICS = {"orders/create", "orders/updated"}
+TOPICS = ORDER_TOPICS | {"fulfillments/create", "fulfillments/update", "refunds/create"}
+SALE_KINDS = {"SALE", "CAPTURE"}
+
+
+def sign(body: bytes, secret: str) -> str:
+    """The `X-Shopify-Hmac-Sha256` of a body: base64 of its HMAC-SHA256 with the app's secret."""
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def order_gid(number_id: Any) -> str:
+    text = str(number_id)
+    return text if text.startswith("gid://") else f"gid://shopify/Order/{text}"
+
+
+def _money(node: Mapping[str, Any] | None) -> Decimal:
+    return Decimal(str(node["shopMoney"]["amount"])) if node else ZERO
+
+
+def _sum(items: list[Mapping[str, Any]], key: str) -> Decimal:
+    return sum((_money(item[key]) for item in items), ZERO)
+
+
+def _line(node: Mapping[str, Any]) -> dict[str, Any]:
+    title = node["title"] + (f" – {node['variantTitle']}" if node.get("variantTitle") else "")
+    product = node.get("product") or {}
+    return {
+        "external_id": node["id"],
+        "sku": node.get("sku") or node["id"].rsplit("/", 1)[-1],
+        "title": title[:300],
+        "quantity": node["quantity"],
+        "unit_price": _money(node["originalUnitPriceSet"]),
+        "discount": _sum(node["discountAllocations"], "allocatedAmountSet"),
+        "tax": _sum(node["taxLines"], "priceSet"),
+        "category": (product.get("productType") or "")[:120],
+        "product_external_id": product.get("id") or "",
+    }
+
+
+def _payments(transactions: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """One payment per successful sale or capture (a gift card and a card are two); what was
+    refunded of it is the sum of the successful refunds whose parent it is."""
+    ok = [t for t in transactions if t["status"] == "SUCCESS"]
+    refunded: dict[str, Decimal] = {}
+    for item in ok:
+        if item["kind"] == "REFUND" and item.get("parentTransaction"):
+            parent = item["parentTransaction"]["id"]
+            refunded[parent] = refunded.get(parent, ZERO) + _money(item["amountSet"])
+    return [
+        {
+            "gateway": item["gateway"],
+            "method": "gift_card" if item["gateway"] == "gift_card" else "card",
+            "reference": item["id"],
+            "captured": _money(item["amountSet"]),
+            "refunded": refunded.get(item["id"], ZERO),
+            "created_at": item.get("processedAt") or item["createdAt"],
+        }
+        for item in ok
+        if item["kind"] in SALE_KINDS
+    ]
+
+
+def _fulfillments(nodes: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    shipments = []
+    for node in nodes:
+        tracking = (node.get("trackingInfo") or [{}])[0] if node.get("trackingInfo") else {}
+        lines = [
+            {"line_external_id": item["lineItem"]["id"], "quantity": item["quantity"]}
+            for item in node["fulfillmentLineItems"]["nodes"]
+            if item["quantity"] > 0
+        ]
+        if lines:
+            shipments.append(
+                {
+                    "external_id": node["id"],
+                    "carrier": (tracking.get("company") or "")[:60],
+                    "tracking_number": (tracking.get("number") or "")[:100],
+                    "shipped_at": node["createdAt"],
+                    "delivered_at": node.get("deliveredAt"),
+                    "lines": lines,
+                }
+            )
+    return shipments
+
+
+def map_order(node: Mapping[str, Any]) -> PlatformOrder:
+    """A GraphQL `Order` as Retour's order: line prices before discounts, each line's discount
+    allocations and tax lines, shipping after its discounts, one payment per sale or capture
+    (gift cards included)."""
+    lines = [_line(item) for item in node["lineItems"]["nodes"] if item["quantity"] > 0]
+    shipping = node["shippingLines"]["nodes"]
+    shipping_paid = _sum(shipping, "discountedPriceSet")
+    # Shopify's total discounts include those on shipping, which the shipping lines' discounted
+    # prices already carry: Retour's order discount is the rest (on the items).
+    shipping_discount = _sum(shipping, "originalPriceSet") - shipping_paid
+    address = node.get("shippingAddress") or {}
+    customer = node.get("customer") or {}
+    data = {
+        "number": node["name"],
+        "email": node.get("email") or customer.get("email"),
+        "currency": node["currencyCode"],
+        "placed_at": node.get("processedAt") or node["createdAt"],
+        "paid_at": node.get("processedAt"),
+        "updated_at": node["updatedAt"],
+        "taxes_included": node["taxesIncluded"],
+        "subtotal": sum((line["unit_price"] * line["quantity"] for line in lines), ZERO),
+        "discount_total": _money(node["totalDiscountsSet"]) - shipping_discount,
+        "shipping_total": shipping_paid,
+        "tax_total": _money(node["totalTaxSet"]),
+        "total": _money(node["totalPriceSet"]),
+        "shipping_address": {
+            key: str(address.get(source) or "")
+            for key, source in (
+                ("line1", "address1"),
+                ("line2", "address2"),
+                ("city", "city"),
+                ("postcode", "zip"),
+                ("country", "countryCodeV2"),
+            )
+        },
+        "customer": {
+            "email": customer.get("email") or node.get("email"),
+            "first_name": customer.get("firstName") or "",
+            "last_name": customer.get("lastName") or "",
+            "phone": customer.get("phone") or "",
+            "external_id": customer.get("id") or "",
+        }
+        if customer
+        else None,
+        "lines": lines,
+        "payments": _payments(node["transactions"]),
+        "fulfillments": _fulfillments(node["fulfillments"]),
+    }
+    return PlatformOrder(node["id"], OrderIn.model_validate(data), node)
+
+
+class ShopifyConnector:
+    platform = "shopify"
+    receives_webhooks = True
+
+    def __init__(
+        self, *, base_url: str, credentials: Mapping[str, Any], options: Mapping[str, Any]
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.credentials = credentials
+        self.options = options
+        self.page_size = int(options.get("page_size", 50))
+
+    @property
+    def restocks_with_refund(self) -> bool:
+        """`refundCreate` restocks its lines at a location: only when the store named one."""
+        return bool(self.options.get("location_id"))
+
+    # ---- inbound -------------------------------------------------------------------------------
+
+    def verify(self, headers: Mapping[str, str], body: bytes) -> None:
+        given = headers.get("x-shopify-hmac-sha256", "")
+        expected = sign(body, self.credentials.get("webhook_secret", ""))
+        if not given or not hmac.compare_digest(given, expected):
+            raise InvalidSignature("X-Shopify-Hmac-Sha256 does not match the body")
+
+    def notice(self, headers: Mapping[str, str], body: bytes) -> Notice:
+        topic = headers.get("x-shopify-topic", "")
+        payload = json.loads(body)
+        if topic in ORDER_TOPICS:
+            resource, updated = payload.get("admin_graphql_api_id") or payload["id"], "updated_at"
+        else:
+            resource, updated = payload.get("order_id", ""), "created_at"
+        key = headers.get("x-shopify-webhook-id") or headers.get("x-shopify-event-id", "")
+        return Notice(
+            key=key or hashlib.sha256(body).hexdigest(),
+            topic=topic,
+            resource_id=order_gid(resource) if resource and topic in TOPICS else "",
+            updated_at=_when(payload.get(updated)) if topic in ORDER_TOPICS else None,
+        )
+
+    def fetch_order(self, resource_id: str) -> PlatformOrder | None:
+        node = self._graphql(ORDER_QUERY, {"id": resource_id})["order"]
+        return map_order(node) if node else None
+
+    def backfill(self, cursor: str) -> Page:
+        answer = self._graphql(ORDERS_QUERY, {"first": self.page_size, "after": cursor or None})
+        orders = answer["orders"]
+        info = orders["pageInfo"]
+        return Page(
+            orders=[map_order(node) for node in orders["nodes"]],
+            cursor=info["endCursor"] or cursor,
+            done=not info["hasNextPage"],
+        )
+
+    # ---- write-back ----------------------------------------------------------------------------
+
+    def refund_request(self, facts: RefundFacts) -> dict[str, Any]:
+        location = self.options.get("location_id", "")
+        items = []
+        for line in facts.lines:
+            restocked = min(line.restocked, line.quantity) if location else 0
+            for quantity, restock in ((restocked, "RETURN"), (line.quantity - restocked, "")):
+                if quantity:
+                    item = {"lineItemId": line.line_external_id, "quantity": quantity}
+                    item |= (
+                        {"restockType": "RETURN", "locationId": location}
+                        if restock
+                        else {"restockType": "NO_RESTOCK"}
+                    )
+                    items.append(item)
+        refund: dict[str, Any] = {
+            "orderId": facts.order_external_id,
+            "note": f"Retour {facts.rma} · {facts.reference}",
+            "notify": False,
+            "currency": facts.currency,
+            "refundLineItems": items,
+            "transactions": [
+                {
+                    "orderId": facts.order_external_id,
+                    "parentId": part.payment_reference,
+                    "amount": str(part.amount),
+                    "gateway": part.gateway,
+                    "kind": "REFUND",
+                }
+                for part in facts.parts
+            ],
+        }
+        if facts.shipping > 0:
+            refund["shipping"] = {"amount": str(facts.shipping)}
+        return {"operation": "refundCreate", "variables": {"input": refund}}
+
+    def restock_request(self, facts: RestockFacts) -> dict[str, Any]:
+        return {
+            "operation": "inventoryAdjustQuantities",
+            "sku": facts.sku,
+            "variables": {
+                "input": {
+                    "reason": "restock",
+                    "name": "available",
+                    "referenceDocumentUri": f"retour://restock/{facts.reference}",
+                    "changes": [
+                        {"delta": facts.delta, "locationId": self.options.get("location_id", "")}
+                    ],
+                }
+            },
+        }
+
+    def credit_request(self, facts: CreditFacts) -> dict[str, Any]:
+        if not facts.customer_external_id:
+            raise ConnectorError(f"{facts.email} is not a Shopify customer")
+        return {
+            "operation": "storeCreditAccountCredit",
+            "variables": {
+                "id": facts.customer_external_id,
+                "creditInput": {
+                    "creditAmount": {"amount": str(facts.amount), "currencyCode": facts.currency}
+                },
+            },
+        }
+
+    def send(self, request: Mapping[str, Any], *, idempotency_key: str) -> Sent:
+        operation = request["operation"]
+        variables = json.loads(json.dumps(request["variables"]))
+        key = json.dumps(idempotency_key)
+        if operation == "refundCreate":
+            answer = self._graphql(REFUND_MUTATION % key, variables)[operation]
+            return Sent(self._checked(answer)["refund"]["id"], answer)
+        if operation == "inventoryAdjustQuantities":
+            item = self._inventory_item(request["sku"])
+            variables["input"]["changes"][0]["inventoryItemId"] = item
+            answer = self._graphql(ADJUST_MUTATION % key, variables)[operation]
+            return Sent(self._checked(answer)["inventoryAdjustmentGroup"]["id"], answer)
+        answer = self._graphql(CREDIT_MUTATION, variables)[operation]
+        return Sent(self._checked(answer)["storeCreditAccountTransaction"]["id"], answer)
+
+    # ---- plumbing ------------------------------------------------------------------------------
+
+    def _inventory_item(self, sku: str) -> str:
+        nodes = self._graphql(VARIANT_QUERY, {"query": f"sku:{json.dumps(sku)}"})[
+            "productVariants"
+        ]["nodes"]
+        if not nodes:
+            raise ConnectorError(f"no Shopify variant has the SKU {sku}")
+        return nodes[0]["inventoryItem"]["id"]
+
+    @staticmethod
+    def _checked(answer: Mapping[str, Any]) -> Mapping[str, Any]:
+        if answer.get("userErrors"):
+            raise ConnectorError(
+                "; ".join(f"{e.get('field')}: {e['message']}" for e in answer["userErrors"])
+            )
+        return answer
+
+    def _graphql(self, query: str, variables: Mapping[str, Any]) -> dict[str, Any]:
+        answer = send_json(
+            "POST",
+            f"{self.base_url}/admin/api/{API_VERSION}/graphql.json",
+            body={"query": query, "variables": variables},
+            headers={"X-Shopify-Access-Token": self.credentials.get("access_token", "")},
+        )
+        if answer.get("errors"):
+            throttled = any(
+                (e.get("extensions") or {}).get("code") == "THROTTLED" for e in answer["errors"]
+            )
+            raise ConnectorError(
+                "; ".join(e.get("message", "") for e in answer["errors"]), retryable=throttled
+            )
+        return answer["data"]
+
+
+def _when(value: Any) -> datetime | None:
+    return parse_datetime(value) if isinstance(value, str) else None

@@ -1,0 +1,393 @@
+"""The insights' figures, each computed by the database in a fixed number of queries.
+
+Return rates are read from the cohort rollup (`CohortDay`): what was returned from the orders
+placed in the period ÷ what those orders sold, by units and by value. The operational figures
+(resolutions, costs, stages, inspection, carriers, satisfaction) are read from the live tables
+for the returns *requested* in the period, on indexed (store, date) ranges.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.db.models import (
+    Avg,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+)
+from django.db.models.functions import TruncMonth, TruncWeek
+
+from retour.insights.models import CohortDay
+from retour.insights.rollups import money_sum
+from retour.logistics.choices import ShipmentStatus
+from retour.logistics.models import Shipment
+from retour.refunds.choices import RefundStatus
+from retour.refunds.models import Refund
+from retour.returns import insights as overview
+from retour.returns.choices import VOID_STATUSES, Resolution
+from retour.returns.models import Return, ReturnEvent, ReturnLine, ReturnReason
+
+ONE_PLACE = Decimal("0.1")
+
+
+@dataclass(frozen=True)
+class Slice:
+    """Which data a figure covers: the stores (already checked against the caller's rights), a
+    period of days (both included) and optionally a category and what lies under it."""
+
+    store_ids: tuple[int, ...]
+    start: date
+    end: date
+    category: str = ""
+
+    @property
+    def since(self) -> datetime:
+        return datetime.combine(self.start, time.min, tzinfo=UTC)
+
+    @property
+    def until(self) -> datetime:
+        return datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=UTC)
+
+    def cohort(self):
+        rows = CohortDay.objects.filter(
+            store_id__in=self.store_ids, day__gte=self.start, day__lte=self.end
+        )
+        return rows.filter(category__startswith=self.category) if self.category else rows
+
+    def returns(self):
+        """The returns requested in the period, void ones included (filter them if needed)."""
+        queryset = Return.objects.filter(
+            store_id__in=self.store_ids, created_at__gte=self.since, created_at__lt=self.until
+        )
+        if self.category:
+            queryset = queryset.filter(
+                lines__order_line__variant__product__category__startswith=self.category
+            ).distinct()
+        return queryset
+
+
+def percent(part: int | Decimal, whole: int | Decimal) -> Decimal | None:
+    """part ÷ whole in per cent, one decimal; None when there is no whole."""
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(ONE_PLACE)
+
+
+@dataclass(frozen=True)
+class Rate:
+    key: object  # the group's value (a day, a category, a product id…)
+    label: str
+    sold_units: int
+    returned_units: int
+    sold_value: Decimal
+    returned_value: Decimal
+
+    @property
+    def units_percent(self) -> Decimal | None:
+        return percent(self.returned_units, self.sold_units)
+
+    @property
+    def value_percent(self) -> Decimal | None:
+        return percent(self.returned_value, self.sold_value)
+
+
+TOTALS = {
+    "sold_units": Sum("sold_units"),
+    "returned_units": Sum("returned_units"),
+    "sold_value": money_sum("sold_value"),
+    "returned_value": money_sum("returned_value"),
+}
+
+# Dimension → (the group's key, its label); the period ones are truncations of the order day.
+DIMENSIONS = {
+    "day": ("day", "day"),
+    "week": (TruncWeek("day"), None),
+    "month": (TruncMonth("day"), None),
+    "store": ("store_id", "store__name"),
+    "category": ("category", "category"),
+    "product": ("product_id", "product__title"),
+    "variant": ("variant_id", "variant__sku"),
+    "size": ("size", "size"),
+}
+
+
+def _rate(key: object, label: object, row: dict) -> Rate:
+    return Rate(
+        key=key,
+        label=str(label if label is not None else key),
+        sold_units=row["sold_units"] or 0,
+        returned_units=row["returned_units"] or 0,
+        sold_value=row["sold_value"] or Decimal(0),
+        returned_value=row["returned_value"] or Decimal(0),
+    )
+
+
+def cohort_total(scope: Slice) -> Rate:
+    """The period's return rate over all its orders (one query)."""
+    return _rate("total", "", scope.cohort().aggregate(**TOTALS))
+
+
+def cohort_rates(scope: Slice, by: str, limit: int | None = None) -> list[Rate]:
+    """The return rate per group of `DIMENSIONS[by]` (one query): periods in time order, other
+    groups by returned units, most first."""
+    key, label = DIMENSIONS[by]
+    rows = scope.cohort().annotate(key=key if not isinstance(key, str) else F(key))
+    rows = rows.annotate(label=F(label)) if label else rows.annotate(label=F("key"))
+    rows = rows.values("key", "label").annotate(**TOTALS)
+    ordered = (
+        rows.order_by("key")
+        if by in ("day", "week", "month")
+        else rows.order_by("-returned_units", "key")
+    )
+    ordered = ordered[:limit] if limit else ordered
+    return [_rate(row["key"], row["label"], row) for row in ordered]
+
+
+@dataclass(frozen=True)
+class ReasonRow:
+    parent: str
+    code: str
+    label: str
+    units: int
+    value: Decimal
+    share: Decimal | None  # of all units returned in the period
+
+
+def reason_labels(store_ids, codes: set[str]) -> dict[str, str]:
+    """The label of each reason code in the catalogues of these stores (one query)."""
+    labels: dict[str, str] = {}
+    for reason in ReturnReason.objects.filter(store_id__in=store_ids, code__in=codes).order_by(
+        "store_id"
+    ):
+        labels.setdefault(reason.code, reason.label())
+    return labels
+
+
+def reasons(scope: Slice) -> list[ReasonRow]:
+    """Units and value returned per reason and sub-reason, from the cohort (two queries)."""
+    rows = list(
+        scope.cohort()
+        .exclude(reason="")
+        .values("parent_reason", "reason")
+        .annotate(units=Sum("returned_units"), value=money_sum("returned_value"))
+        .order_by("-units", "reason")
+    )
+    total = sum(row["units"] for row in rows)
+    labels = reason_labels(
+        scope.store_ids, {row["reason"] for row in rows} | {row["parent_reason"] for row in rows}
+    )
+    return [
+        ReasonRow(
+            parent=row["parent_reason"],
+            code=row["reason"],
+            label=labels.get(row["reason"], row["reason"]),
+            units=row["units"],
+            value=row["value"],
+            share=percent(row["units"], total),
+        )
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class MoneyRow:
+    key: str
+    currency: str
+    count: int
+    amount: Decimal
+
+
+def resolutions(scope: Slice) -> list[MoneyRow]:
+    """Units and value asked back per resolution (refund, store credit, exchange) for the live
+    returns requested in the period (one query). Credit and exchanges are revenue kept."""
+    rows = (
+        ReturnLine.objects.filter(
+            return_request__in=scope.returns().exclude(status__in=VOID_STATUSES)
+        )
+        .values("resolution", "order_line__order__currency")
+        .annotate(
+            count=Sum("quantity"), amount=money_sum(F("quantity") * F("order_line__unit_price"))
+        )
+        .order_by("resolution", "order_line__order__currency")
+    )
+    return [
+        MoneyRow(row["resolution"], row["order_line__order__currency"], row["count"], row["amount"])
+        for row in rows
+    ]
+
+
+def revenue_kept(rows: list[MoneyRow]) -> dict[str, Decimal]:
+    """Per currency, the value that stays with the shop (store credit and exchanges)."""
+    kept: dict[str, Decimal] = {}
+    for row in rows:
+        if row.key in (Resolution.STORE_CREDIT, Resolution.EXCHANGE):
+            kept[row.currency] = kept.get(row.currency, Decimal(0)) + row.amount
+    return kept
+
+
+def costs(scope: Slice) -> list[MoneyRow]:
+    """What returns cost (two queries): refunds paid (succeeded refunds created in the period)
+    and return postage (labels made in the period and not voided), per currency."""
+    refunds = (
+        Refund.objects.filter(
+            store_id__in=scope.store_ids,
+            created_at__gte=scope.since,
+            created_at__lt=scope.until,
+            status=RefundStatus.SUCCEEDED,
+        )
+        .values("currency")
+        .annotate(count=Count("pk"), amount=Sum("amount"))
+        .order_by("currency")
+    )
+    postage = (
+        Shipment.objects.filter(
+            store_id__in=scope.store_ids, created_at__gte=scope.since, created_at__lt=scope.until
+        )
+        .exclude(status__in=(ShipmentStatus.VOIDED, ShipmentStatus.FAILED))
+        .values("currency")
+        .annotate(count=Count("pk"), amount=Sum("rate"))
+        .order_by("currency")
+    )
+    return [MoneyRow("refunds", r["currency"], r["count"], r["amount"]) for r in refunds] + [
+        MoneyRow("postage", r["currency"], r["count"], r["amount"]) for r in postage
+    ]
+
+
+def time_to_refund(scope: Slice) -> overview.Durations:
+    """Request → resolution, p50 and p90 (the overview's query, three queries)."""
+    return overview.time_to_refund(list(scope.store_ids), since=scope.since, until=scope.until)
+
+
+@dataclass(frozen=True)
+class StageRow:
+    status: str
+    count: int
+    average: timedelta | None
+
+
+def time_per_stage(scope: Slice) -> list[StageRow]:
+    """How long returns stay in each status: for each move of a return requested in the period,
+    the time until its next move, averaged per status (one query). Statuses still current
+    have no next move and are left out of the average."""
+    next_move = (
+        ReturnEvent.objects.filter(
+            return_request_id=OuterRef("return_request_id"),
+            created_at__gt=OuterRef("created_at"),
+        )
+        .exclude(to_status="")
+        .order_by("created_at")
+        .values("created_at")[:1]
+    )
+    rows = (
+        ReturnEvent.objects.filter(return_request__in=scope.returns())
+        .exclude(to_status="")
+        .annotate(left_at=Subquery(next_move))
+        .filter(left_at__isnull=False)
+        .annotate(
+            stay=ExpressionWrapper(F("left_at") - F("created_at"), output_field=DurationField())
+        )
+        .values("to_status")
+        .annotate(count=Count("pk"), average=Avg("stay"))
+        .order_by("to_status")
+    )
+    return [StageRow(row["to_status"], row["count"], row["average"]) for row in rows]
+
+
+@dataclass(frozen=True)
+class CountRow:
+    key: str
+    units: int
+
+
+def grades_and_dispositions(scope: Slice) -> tuple[list[CountRow], list[CountRow]]:
+    """Units received per inspection grade, and per disposition (two queries)."""
+    lines = ReturnLine.objects.filter(return_request__in=scope.returns())
+
+    def by(field: str) -> list[CountRow]:
+        rows = lines.exclude(**{field: ""}).values(field).annotate(units=Sum("received_qty"))
+        return [CountRow(row[field], row["units"]) for row in rows.order_by(field)]
+
+    return by("grade"), by("disposition")
+
+
+@dataclass(frozen=True)
+class CarrierRow:
+    carrier: str
+    shipments: int
+    scanned: int
+    to_first_scan: timedelta | None  # average, label made → first scan
+    currency: str
+    postage: Decimal
+
+    @property
+    def scanned_percent(self) -> Decimal | None:
+        return percent(self.scanned, self.shipments)
+
+
+def carriers(scope: Slice) -> list[CarrierRow]:
+    """Per carrier: labels made in the period, how many were scanned, the average time to the
+    first scan, and the postage (one query)."""
+    rows = (
+        Shipment.objects.filter(
+            store_id__in=scope.store_ids, created_at__gte=scope.since, created_at__lt=scope.until
+        )
+        .exclude(status__in=(ShipmentStatus.VOIDED, ShipmentStatus.FAILED))
+        .values("carrier_name", "currency")
+        .annotate(
+            shipments=Count("pk"),
+            scanned=Count("pk", filter=Q(first_scan_at__isnull=False)),
+            to_first_scan=Avg(
+                ExpressionWrapper(
+                    F("first_scan_at") - F("created_at"), output_field=DurationField()
+                )
+            ),
+            postage=Sum("rate"),
+        )
+        .order_by("-shipments", "carrier_name")
+    )
+    return [
+        CarrierRow(
+            row["carrier_name"],
+            row["shipments"],
+            row["scanned"],
+            row["to_first_scan"],
+            row["currency"],
+            row["postage"],
+        )
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class Satisfaction:
+    ratings: dict[int, int]  # 1…5 → answers
+
+    @property
+    def count(self) -> int:
+        return sum(self.ratings.values())
+
+    @property
+    def average(self) -> Decimal | None:
+        total = sum(rating * n for rating, n in self.ratings.items())
+        return (Decimal(total) / self.count).quantize(ONE_PLACE) if self.count else None
+
+
+def satisfaction(scope: Slice) -> Satisfaction:
+    """The shoppers' ratings (the portal's feedback) given in the period, per score (one query)."""
+    rows = (
+        Return.objects.filter(
+            store_id__in=scope.store_ids,
+            feedback__created_at__gte=scope.since,
+            feedback__created_at__lt=scope.until,
+        )
+        .values("feedback__rating")
+        .annotate(n=Count("pk"))
+    )
+    counts = {row["feedback__rating"]: row["n"] for row in rows}
+    return Satisfaction({rating: counts.get(rating, 0) for rating in range(1, 6)})

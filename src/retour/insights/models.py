@@ -1,0 +1,46 @@
+"""The rollup behind the cohort return rates: one row per store, order day, variant and reason.
+
+A row with `reason == ""` holds what was sold that day (units and value of the order lines); a
+row with a reason holds what was returned from that day's orders for that reason. Summing a
+period's rows gives both sides of the cohort's rate in one indexed read. `rollups.refresh`
+rewrites the days that changed since the last run (`RollupState`).
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from retour.commerce.fields import money_field
+from retour.commerce.models import Product, Store, Variant
+
+
+class CohortDay(models.Model):
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()  # the day the orders were placed (UTC)
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    variant = models.ForeignKey(
+        Variant, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    category = models.CharField(max_length=120, blank=True)
+    size = models.CharField(max_length=40, blank=True)
+    reason = models.CharField(max_length=60, blank=True)  # "" on the row of what was sold
+    parent_reason = models.CharField(max_length=60, blank=True)  # the reason itself at top level
+    sold_units = models.PositiveIntegerField(default=0)
+    sold_value = money_field()
+    returned_units = models.PositiveIntegerField(default=0)
+    returned_value = money_field()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["store", "day"], name="cohortday_store_day"),
+            models.Index(fields=["store", "product", "day"], name="cohortday_store_product"),
+        ]
+
+
+class RollupState(models.Model):
+    """How fresh a store's rollup is: rows changed after `watermark` are not in it yet."""
+
+    store = models.OneToOneField(Store, on_delete=models.CASCADE, related_name="+")
+    watermark = models.DateTimeField(_("figures up to"))
+    refreshed_at = models.DateTimeField(_("refreshed at"))

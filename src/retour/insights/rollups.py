@@ -1,0 +1,189 @@
+"""Keeps `CohortDay` up to date: the days whose orders or returns changed since the last run are
+recomputed by two grouped queries (what was sold, what was returned) and rewritten.
+
+A return counts against the day its order was placed (the cohort), for its requested quantity,
+unless it was rejected, cancelled or expired. Values are at the line's unit price (before
+order-level discounts). Days are UTC days.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.db import transaction
+from django.db.models import DecimalField, F, Q, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from retour.commerce.models import Order, OrderLine, Store, Variant
+from retour.core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
+from retour.insights.models import CohortDay, RollupState
+from retour.returns.choices import VOID_STATUSES
+from retour.returns.models import Return, ReturnLine
+
+# The option names that carry a size, as shops name them (lower case).
+SIZE_KEYS = frozenset({"size", "taille", "pointure", "größe", "talla", "taglia"})
+NO_REASON = "unspecified"
+BATCH = 5000
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    store_id: int
+    days: int  # how many days were rewritten
+    rows: int
+
+
+def money_sum(expression) -> Sum:
+    money = DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES)
+    return Sum(expression, output_field=money)
+
+
+def size_of(options: dict) -> str:
+    """The size among a variant's options ("" when it has none)."""
+    for key, value in (options or {}).items():
+        if str(key).strip().lower() in SIZE_KEYS:
+            return str(value)[:40]
+    return ""
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def _placed_within(days: list[date] | None, field: str) -> Q:
+    """Orders placed on `days` (all days when None): an indexed range, then the days' set."""
+    if days is None:
+        return Q()
+    return Q(**{f"{field}__gte": _day_start(min(days))}) & Q(
+        **{f"{field}__lt": _day_start(max(days) + timedelta(days=1))}
+    )
+
+
+def _changed_days(store_id: int, since: datetime) -> list[date]:
+    """The order days touched by an order or a return changed after `since` (two queries)."""
+    orders = (
+        Order.objects.filter(store_id=store_id, updated_at__gt=since)
+        .annotate(day=TruncDate("placed_at", tzinfo=UTC))
+        .values_list("day", flat=True)
+        .distinct()
+    )
+    returns = (
+        Return.objects.filter(store_id=store_id, updated_at__gt=since)
+        .annotate(day=TruncDate("order__placed_at", tzinfo=UTC))
+        .values_list("day", flat=True)
+        .distinct()
+    )
+    return sorted(set(orders) | set(returns))
+
+
+def _sold(store_id: int, days: list[date] | None) -> Iterable[dict]:
+    lines = OrderLine.objects.filter(
+        _placed_within(days, "order__placed_at"), order__store_id=store_id
+    )
+    lines = lines.annotate(day=TruncDate("order__placed_at", tzinfo=UTC))
+    if days is not None:
+        lines = lines.filter(day__in=days)
+    return (
+        lines.order_by()
+        .values("day", "variant_id")
+        .annotate(units=Sum("quantity"), value=money_sum(F("quantity") * F("unit_price")))
+    )
+
+
+def _returned(store_id: int, days: list[date] | None) -> Iterable[dict]:
+    lines = ReturnLine.objects.filter(
+        _placed_within(days, "order_line__order__placed_at"), return_request__store_id=store_id
+    ).exclude(return_request__status__in=VOID_STATUSES)
+    lines = lines.annotate(day=TruncDate("order_line__order__placed_at", tzinfo=UTC))
+    if days is not None:
+        lines = lines.filter(day__in=days)
+    return (
+        lines.order_by()
+        .values("day", "order_line__variant_id", "reason__code", "reason__parent__code")
+        .annotate(
+            units=Sum("quantity"),
+            value=money_sum(F("quantity") * F("order_line__unit_price")),
+        )
+    )
+
+
+def _rows(store_id: int, days: list[date] | None) -> list[CohortDay]:
+    variants = {
+        pk: (product_id, category, size_of(options))
+        for pk, product_id, category, options in Variant.objects.filter(
+            store_id=store_id
+        ).values_list("pk", "product_id", "product__category", "options")
+    }
+    rows = []
+    for sold in _sold(store_id, days):
+        product_id, category, size = variants.get(sold["variant_id"], (None, "", ""))
+        rows.append(
+            CohortDay(
+                store_id=store_id,
+                day=sold["day"],
+                variant_id=sold["variant_id"],
+                product_id=product_id,
+                category=category,
+                size=size,
+                sold_units=sold["units"],
+                sold_value=sold["value"],
+            )
+        )
+    for back in _returned(store_id, days):
+        variant_id = back["order_line__variant_id"]
+        product_id, category, size = variants.get(variant_id, (None, "", ""))
+        reason = back["reason__code"] or NO_REASON
+        rows.append(
+            CohortDay(
+                store_id=store_id,
+                day=back["day"],
+                variant_id=variant_id,
+                product_id=product_id,
+                category=category,
+                size=size,
+                reason=reason,
+                parent_reason=back["reason__parent__code"] or reason,
+                returned_units=back["units"],
+                returned_value=back["value"],
+            )
+        )
+    return rows
+
+
+def refresh(store: Store) -> Refreshed:
+    """Bring the store's rollup up to date: everything on the first run, then only the days
+    whose orders or returns changed since the last one. Rows changed while it runs are seen
+    again next time (the watermark is the start of this run), so nothing is missed."""
+    started = timezone.now()
+    state = RollupState.objects.filter(store=store).first()
+    with transaction.atomic():
+        days = None if state is None else _changed_days(store.pk, state.watermark)
+        if days == []:
+            RollupState.objects.filter(store=store).update(watermark=started, refreshed_at=started)
+            return Refreshed(store.pk, 0, 0)
+        stale = CohortDay.objects.filter(store=store)
+        if days is not None:
+            stale = stale.filter(day__in=days)
+        stale.delete()
+        rows = _rows(store.pk, days)
+        CohortDay.objects.bulk_create(rows, batch_size=BATCH)
+        RollupState.objects.update_or_create(
+            store=store, defaults={"watermark": started, "refreshed_at": timezone.now()}
+        )
+    return Refreshed(
+        store.pk, len({row.day for row in rows}) if days is None else len(days), len(rows)
+    )
+
+
+def refresh_all() -> list[Refreshed]:
+    """Every store's rollup, one transaction per store."""
+    return [refresh(store) for store in Store.objects.order_by("pk")]
+
+
+def freshness(store_ids: list[int]) -> datetime | None:
+    """The oldest watermark among the stores: the figures include every change before it."""
+    marks = list(
+        RollupState.objects.filter(store_id__in=store_ids).values_list("watermark", flat=True)
+    )
+    return min(marks) if marks and len(marks) == len(set(store_ids)) else None

@@ -1,0 +1,294 @@
+"""The staff queue of returns: filters, search, sort, keyset pagination and counts per status.
+
+Shared by the dashboard's queue page (and any API list that wants the same filters). Every read
+here is a fixed number of queries whatever the page size:
+
+- the page: one query (returns with their store and order, the returned value and the risk score
+  as annotations), plus one look-up of orders when searching by order number or e-mail;
+- the counts per status: one query, each count capped (`COUNT_CAP`): beyond it the page says
+  "1,000+" — counting a million rows exactly on every page view would cost more than the page;
+  on PostgreSQL it also has a time budget, after which the counts are left out.
+
+Pagination is by keyset, never OFFSET: the cursor is the last row's sort key and id, and the next
+page asks for rows strictly after it in (sort key, id) order. Each sort has an index ending with
+the id (`Return.Meta.indexes`), so a page reads about `limit` index entries wherever it is.
+"""
+
+import base64
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.db import OperationalError, connections, transaction
+from django.db.models import (
+    DecimalField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from retour.commerce.models import Order
+from retour.core.codes import normalize_code
+from retour.returns.choices import Resolution, ReturnMethod, ReturnStatus
+from retour.returns.models import Return, ReturnLine
+
+PAGE_SIZES = (25, 50, 100)
+COUNT_CAP = 1000
+COUNT_BUDGET_MS = 60  # PostgreSQL: the counts give up after this (see status_counts)
+MAX_SEARCH_ORDERS = 200  # an e-mail with more orders than this is searched in its newest ones
+
+# Sort name → (field, descending). Ties are broken by the id in the same direction.
+SORTS: dict[str, tuple[str, bool]] = {
+    "newest": ("created_at", True),
+    "oldest": ("created_at", False),
+    "waiting": ("status_changed_at", False),  # longest in its current state first
+}
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    statuses: tuple[str, ...] = ()
+    reason: str = ""  # a reason code of the catalogue (a parent matches its sub-reasons)
+    method: str = ""
+    resolution: str = ""
+    created_from: date | None = None
+    created_to: date | None = None
+    stores: tuple[str, ...] = ()  # store slugs, among those the caller may see
+    risk_min: int | None = None
+    value_min: Decimal | None = None
+    value_max: Decimal | None = None
+    search: str = ""  # RMA, order number, e-mail or tracking number
+    sort: str = "newest"
+    errors: tuple[str, ...] = field(default=(), compare=False)
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    rows: list[Return]
+    next_cursor: str | None
+
+
+def _date(value: str, errors: list[str], label: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        errors.append(_("%(field)s: not a date.") % {"field": label})
+        return None
+
+
+def _decimal(value: str, errors: list[str], label: str) -> Decimal | None:
+    if not value:
+        return None
+    try:
+        amount = Decimal(value.replace(",", "."))
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite() or amount < 0:
+        errors.append(_("%(field)s: not an amount.") % {"field": label})
+        return None
+    return amount
+
+
+def _risk(value: str, errors: list[str]) -> int | None:
+    if not value:
+        return None
+    if not value.isdigit() or int(value) > 100:
+        errors.append(_("Risk: a score from 0 to 100."))
+        return None
+    return int(value)
+
+
+def _choice(value: str, allowed, errors: list[str], label: str) -> str:
+    if value and value not in allowed:
+        errors.append(_("%(field)s: unknown value.") % {"field": label})
+        return ""
+    return value
+
+
+def parse_filters(params) -> QueueFilters:
+    """The filters of a query string (a QueryDict); what cannot be read is left out and said in
+    `errors`, so a bad value never widens or breaks the page silently."""
+    errors: list[str] = []
+    statuses = tuple(s for s in params.getlist("status") if s)
+    if set(statuses) - set(ReturnStatus.values):
+        errors.append(_("%(field)s: unknown value.") % {"field": _("Status")})
+        statuses = tuple(s for s in statuses if s in ReturnStatus.values)
+    return QueueFilters(
+        statuses=statuses,
+        reason=params.get("reason", "").strip()[:60],
+        method=_choice(params.get("method", ""), ReturnMethod.values, errors, _("Method")),
+        resolution=_choice(
+            params.get("resolution", ""), Resolution.values, errors, _("Resolution")
+        ),
+        created_from=_date(params.get("from", ""), errors, _("From")),
+        created_to=_date(params.get("to", ""), errors, _("To")),
+        stores=tuple(s for s in params.getlist("store") if s),
+        risk_min=_risk(params.get("risk", "").strip(), errors),
+        value_min=_decimal(params.get("value_min", "").strip(), errors, _("Minimum value")),
+        value_max=_decimal(params.get("value_max", "").strip(), errors, _("Maximum value")),
+        search=params.get("q", "").strip()[:200],
+        sort=_choice(params.get("sort", ""), SORTS, errors, _("Sort")) or "newest",
+        errors=tuple(errors),
+    )
+
+
+def _value_subquery() -> Subquery:
+    """What the shopper sends back, at the order's prices: Σ quantity × unit price."""
+    total = (
+        ReturnLine.objects.filter(return_request=OuterRef("pk"))
+        .order_by()
+        .values("return_request")
+        .annotate(total=Sum(F("quantity") * F("order_line__unit_price")))
+        .values("total")
+    )
+    return Subquery(total, output_field=DecimalField(max_digits=18, decimal_places=4))
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _search(queryset: QuerySet[Return], store_ids: list[int], text: str) -> QuerySet[Return]:
+    """Exact matches only, each on an index: the RMA, the tracking number, or the orders of
+    that number or e-mail (looked up first, so the returns' query stays an OR of indexes)."""
+    orders = list(
+        Order.objects.filter(store_id__in=store_ids)
+        .filter(Q(number=text) | Q(email=text) | Q(email=text.lower()))
+        .order_by("-placed_at")
+        .values_list("pk", flat=True)[:MAX_SEARCH_ORDERS]
+    )
+    return queryset.filter(
+        Q(rma=normalize_code(text)) | Q(tracking_number=text) | Q(order_id__in=orders)
+    )
+
+
+def filtered_returns(*, stores: Mapping[str, int], filters: QueueFilters) -> QuerySet[Return]:
+    """The returns of the stores (slug → id, those the caller may see) that pass the filters,
+    annotated with `value` and `risk_score`, unordered."""
+    store_ids = [stores[slug] for slug in filters.stores if slug in stores] or list(stores.values())
+    queryset = Return.objects.filter(store_id__in=store_ids).annotate(
+        value=_value_subquery(),
+        risk_score=Cast(KT("decision__risk__score"), IntegerField()),
+    )
+    if filters.statuses:
+        queryset = queryset.filter(status__in=filters.statuses)
+    if filters.method:
+        queryset = queryset.filter(method=filters.method)
+    if filters.resolution:
+        queryset = queryset.filter(resolution=filters.resolution)
+    if filters.created_from:
+        queryset = queryset.filter(created_at__gte=_day_start(filters.created_from))
+    if filters.created_to:
+        queryset = queryset.filter(
+            created_at__lt=_day_start(filters.created_to + timedelta(days=1))
+        )
+    if filters.reason:
+        queryset = queryset.filter(
+            Exists(
+                ReturnLine.objects.filter(return_request=OuterRef("pk")).filter(
+                    Q(reason__code=filters.reason) | Q(reason__parent__code=filters.reason)
+                )
+            )
+        )
+    if filters.risk_min is not None:
+        queryset = queryset.filter(risk_score__gte=filters.risk_min)
+    if filters.value_min is not None:
+        queryset = queryset.filter(value__gte=filters.value_min)
+    if filters.value_max is not None:
+        queryset = queryset.filter(value__lte=filters.value_max)
+    if filters.search:
+        queryset = _search(queryset, store_ids, filters.search)
+    return queryset
+
+
+def encode_cursor(row: Return, sort: str) -> str:
+    name, _descending = SORTS[sort]
+    raw = f"{getattr(row, name).isoformat()}|{row.pk}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int] | None:
+    """The (sort key, id) a cursor holds, or None for one that cannot be read."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        moment, pk = raw.split("|")
+        return datetime.fromisoformat(moment), int(pk)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _after(sort: str, key: tuple[datetime, int]) -> Q:
+    """Rows strictly after `key` in the sort's order. The first condition is a range on the
+    index; the second only sorts out the ties (written so on every database: PostgreSQL reads
+    the range from the index and filters the few rows that share the sort key)."""
+    name, descending = SORTS[sort]
+    moment, pk = key
+    if descending:
+        return Q(**{f"{name}__lte": moment}) & (Q(**{f"{name}__lt": moment}) | Q(pk__lt=pk))
+    return Q(**{f"{name}__gte": moment}) & (Q(**{f"{name}__gt": moment}) | Q(pk__gt=pk))
+
+
+def queue_page(
+    *, stores: Mapping[str, int], filters: QueueFilters, cursor: str = "", limit: int = 25
+) -> QueuePage:
+    """One page of the queue (with each row's store and order) and the cursor of the next."""
+    name, descending = SORTS[filters.sort]
+    order = (f"-{name}", "-pk") if descending else (name, "pk")
+    queryset = (
+        filtered_returns(stores=stores, filters=filters)
+        .select_related("store", "order")
+        .defer("decision", "order__shipping_address", "store__branding")
+        .order_by(*order)
+    )
+    key = decode_cursor(cursor) if cursor else None
+    if key is not None:
+        queryset = queryset.filter(_after(filters.sort, key))
+    rows = list(queryset[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return QueuePage(rows=rows, next_cursor=encode_cursor(rows[-1], filters.sort) if more else None)
+
+
+def status_counts(*, stores: Mapping[str, int], filters: QueueFilters) -> dict[str, int] | None:
+    """For each status, how many returns pass the other filters, up to `COUNT_CAP` (a count
+    equal to the cap means "at least"): one query of one capped subquery per status.
+
+    On PostgreSQL the query has `COUNT_BUDGET_MS` to answer: a rare filter (say, a high risk
+    score and one method) may have to read most of a large store's returns to find 1,000 of
+    each status, and the page must not wait for that. None then: the page says the counts were
+    left out, and shows its rows all the same."""
+    base = filtered_returns(stores=stores, filters=replace(filters, statuses=()))
+    parts, params = [], []
+    for index, status in enumerate(ReturnStatus.values):
+        capped = base.filter(status=status).order_by().values("pk")[:COUNT_CAP]
+        sql, sql_params = capped.query.sql_with_params()
+        # Django's own compiled SQL; every value is a parameter.
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS counted_{index})")  # noqa: S608
+        params.extend(sql_params)
+    connection = connections[base.db]
+    try:
+        with transaction.atomic(using=base.db), connection.cursor() as cursor:
+            # SET LOCAL outlives a savepoint's release: put the session's value back before
+            # leaving (a cancelled query rolls the setting back with the savepoint).
+            budgeted = connection.vendor == "postgresql"
+            if budgeted:
+                cursor.execute(f"SET LOCAL statement_timeout = {int(COUNT_BUDGET_MS)}")
+            cursor.execute("SELECT " + ", ".join(parts), params)
+            counts = cursor.fetchone()
+            if budgeted:
+                cursor.execute("SET LOCAL statement_timeout TO DEFAULT")
+    except OperationalError:  # the budget ran out (QueryCanceled)
+        return None
+    return dict(zip(ReturnStatus.values, counts, strict=True))

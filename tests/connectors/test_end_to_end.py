@@ -1,0 +1,165 @@
+"""A Shopify order arrives by webhook, the shopper returns one line, the warehouse receives and
+restocks it, the refund is issued: Shopify is told with `refundCreate`, carrying that line, its
+amount, the restock and our idempotency key."""
+
+import json
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from retour.commerce.models import Order
+from retour.connectors.choices import WriteBackStatus
+from retour.connectors.models import WriteBack
+from retour.connectors.services import push_write_back, retry_write_back
+from retour.core.actors import Actor
+from retour.core.jobs import run_ready_jobs
+from retour.refunds import services as refunds
+from retour.returns import services as returns
+from retour.returns.choices import Resolution, ReturnMethod
+from retour.returns.models import ReturnEvent
+from retour.warehouse import services as warehouse
+from retour.warehouse.models import InspectionUnit
+from tests.connectors import shopify_samples as samples
+from tests.connectors.conftest import post_webhook, shopify_headers
+from tests.logistics.fake_carrier import Answer
+from tests.warehouse.helpers import warehouse_of
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+
+
+def _recent_order(shopify):
+    """The documented order, placed five days ago and delivered two days ago."""
+    now = timezone.now()
+    node = samples.order_node(processedAt=(now - timedelta(days=5)).isoformat())
+    node["fulfillments"][0]["deliveredAt"] = (now - timedelta(days=2)).isoformat()
+    shopify.orders[samples.ORDER_GID] = node
+
+
+def _returned_and_refunded(store, owner, shopify):
+    """The shopper returns one T-shirt of the webhook's order; it is received, graded A,
+    restocked, and refunded (finance records the card and gift card parts)."""
+    _recent_order(shopify)
+    post_webhook(Client(), store, "shopify", samples.webhook_order(), shopify_headers)
+    run_ready_jobs()
+    order = Order.objects.get(store=store, external_id=samples.ORDER_GID)
+    shirt = order.lines.get(external_id=samples.LINE_SHIRT)
+    warehouse_of(store)
+    return_request = returns.create_return(
+        order=order,
+        lines=[returns.LineRequest(order_line_id=shirt.pk, quantity=1)],
+        method=ReturnMethod.DROP_OFF,
+        resolution=Resolution.REFUND,
+        actor=Actor.shopper(order.email),
+    )
+    staff = Actor.staff(owner)
+    returns.approve_return(return_request=return_request, actor=staff)
+    (line,) = return_request.lines.all()
+    warehouse.receive_parcel(
+        return_request=return_request, warehouse=None, quantities={line.pk: 1}, actor=staff
+    )
+    warehouse.inspect_unit(return_line=line, unit_index=1, grade="A", actor=staff)
+    warehouse.apply_disposition(unit=InspectionUnit.objects.get(return_line=line), actor=staff)
+    refund = refunds.request_refund(return_request=return_request, actor=staff)
+    refunds.process_refund(refund.pk)
+    for part in refund.allocations.all():
+        refunds.record_manual_refund(allocation=part, reference=f"done-{part.pk}", actor=staff)
+    run_ready_jobs()
+    return refund
+
+
+def test_the_refund_is_written_back_with_its_line_amount_restock_and_key(
+    store_a, owner_a, shopify, shopify_connection
+):
+    refund = _returned_and_refunded(store_a, owner_a, shopify)
+
+    (sent,) = shopify.mutations("refundCreate")
+    assert f"@idempotent(key: {json.dumps(refund.idempotency_key)})" in sent["query"]
+    refund_input = sent["variables"]["input"]
+    assert refund_input["orderId"] == samples.ORDER_GID
+    assert refund_input["refundLineItems"] == [
+        {
+            "lineItemId": samples.LINE_SHIRT,
+            "quantity": 1,
+            "restockType": "RETURN",
+            "locationId": samples.LOCATION,
+        }
+    ]
+    parts = {
+        part.payment.reference: str(part.amount)
+        for part in refund.allocations.select_related("payment")
+    }
+    assert {t["parentId"]: t["amount"] for t in refund_input["transactions"]} == parts
+    assert sum(D(t["amount"]) for t in refund_input["transactions"]) == D("22.50")
+    assert {t["kind"] for t in refund_input["transactions"]} == {"REFUND"}
+    assert "shipping" not in refund_input
+    write_back = WriteBack.objects.get(kind="refund")
+    assert write_back.status == WriteBackStatus.SENT
+    assert write_back.remote_id == "gid://shopify/Refund/929361464"
+
+
+def test_the_restock_carried_by_the_refund_is_not_sent_again(
+    store_a, owner_a, shopify, shopify_connection
+):
+    _returned_and_refunded(store_a, owner_a, shopify)
+    restock = WriteBack.objects.get(kind="restock")
+
+    push_write_back(restock.pk)  # its delayed job, run now
+
+    assert WriteBack.objects.get(pk=restock.pk).status == WriteBackStatus.INCLUDED
+    assert shopify.mutations("inventoryAdjustQuantities") == []
+
+
+def test_a_restock_sent_before_the_refund_is_not_restocked_again_by_it(
+    store_a, owner_a, shopify, shopify_connection, settings
+):
+    settings.RETOUR_CONNECTORS = {**settings.RETOUR_CONNECTORS, "RESTOCK_DELAY": 0}
+    _returned_and_refunded(store_a, owner_a, shopify)
+
+    (adjusted,) = shopify.mutations("inventoryAdjustQuantities")
+    restock = WriteBack.objects.get(kind="restock")
+    assert f"@idempotent(key: {json.dumps(restock.idempotency_key)})" in adjusted["query"]
+    change = adjusted["variables"]["input"]["changes"][0]
+    assert change == {
+        "delta": 1,
+        "locationId": samples.LOCATION,
+        "inventoryItemId": "gid://shopify/InventoryItem/30322695",
+    }
+    (refunded,) = shopify.mutations("refundCreate")
+    assert [item["restockType"] for item in refunded["variables"]["input"]["refundLineItems"]] == [
+        "NO_RESTOCK"
+    ]
+
+
+def test_a_refused_write_back_is_shown_on_the_return_and_can_be_retried(
+    store_a, owner_a, shopify, shopify_connection
+):
+    shopify.mutation_answers["refundCreate"] = Answer(
+        200,
+        {
+            "data": {
+                "refundCreate": {
+                    "refund": None,
+                    "userErrors": [{"field": ["input"], "message": "Order is archived"}],
+                }
+            }
+        },
+    )
+    refund = _returned_and_refunded(store_a, owner_a, shopify)
+
+    write_back = WriteBack.objects.get(kind="refund")
+    assert write_back.status == WriteBackStatus.FAILED
+    event = ReturnEvent.objects.get(
+        return_request=refund.return_request, kind="platform_sync_failed"
+    )
+    assert "Order is archived" in event.data["error"]
+    del shopify.mutation_answers["refundCreate"]
+    retry_write_back(write_back=write_back, actor=Actor.staff(owner_a))
+    run_ready_jobs()
+    first, second = shopify.mutations("refundCreate")
+    assert first["variables"] == second["variables"]
+    assert first["query"] == second["query"]
+    assert WriteBack.objects.get(pk=write_back.pk).status == WriteBackStatus.SENT

@@ -1,0 +1,104 @@
+"""`retour import orders FILE`: JSON Lines and CSV, errors naming row and field, dry run,
+re-import changes nothing."""
+
+import json
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+
+from retour.commerce.models import Order, OrderLine
+
+pytestmark = pytest.mark.django_db
+
+
+def _order(n, **changes):
+    order = {
+        "external_id": f"ext-{n}",
+        "number": f"#{n}",
+        "email": f"buyer{n % 3}@example.com",
+        "currency": "EUR",
+        "placed_at": "2026-03-01T10:00:00Z",
+        "subtotal": "60.00",
+        "total": "60.00",
+        "lines": [
+            {
+                "external_id": f"{n}-{i}",
+                "sku": f"SKU-{i}",
+                "title": f"Item {i}",
+                "quantity": 1,
+                "unit_price": "20.00",
+            }
+            for i in range(3)
+        ],
+    }
+    return order | changes
+
+
+def _run(tmp_path, name, text, *extra, capsys):
+    path = tmp_path / name
+    path.write_text(text)
+    call_command("import", "orders", str(path), "--store", "store-a", *extra)
+    return capsys.readouterr().out
+
+
+def test_json_lines_are_imported_with_their_lines(store_a, tmp_path, capsys):
+    text = "\n".join(json.dumps(_order(n)) for n in range(5))
+
+    out = _run(tmp_path, "orders.jsonl", text, capsys=capsys)
+
+    assert "5 read, 5 created" in out
+    assert Order.objects.filter(store=store_a).count() == 5
+    assert OrderLine.objects.filter(order__store=store_a).count() == 15
+    order = Order.objects.get(external_id="ext-3")
+    assert order.total == Decimal("60.00")
+    assert order.customer.email == "buyer0@example.com"
+
+
+def test_a_bad_row_is_reported_by_row_and_field_and_the_others_imported(store_a, tmp_path, capsys):
+    rows = [_order(1), _order(2, currency="EURO"), _order(3)]
+    rows[2]["lines"][1]["quantity"] = 0
+
+    out = _run(tmp_path, "orders.jsonl", "\n".join(map(json.dumps, rows)), capsys=capsys)
+
+    assert "row 2: currency:" in out
+    assert "row 3: lines.1.quantity:" in out
+    assert list(Order.objects.values_list("number", flat=True)) == ["#1"]
+
+
+def test_a_dry_run_writes_nothing(store_a, tmp_path, capsys):
+    out = _run(tmp_path, "orders.jsonl", json.dumps(_order(1)), "--dry-run", capsys=capsys)
+
+    assert "dry run" in out
+    assert not Order.objects.exists()
+
+
+def test_importing_the_same_file_twice_changes_nothing(store_a, tmp_path, capsys):
+    text = "\n".join(json.dumps(_order(n)) for n in range(3))
+    _run(tmp_path, "orders.jsonl", text, capsys=capsys)
+
+    out = _run(tmp_path, "orders.jsonl", text, capsys=capsys)
+
+    assert "0 created, 0 updated, 3 unchanged" in out
+    assert Order.objects.count() == 3
+
+
+def test_csv_rows_of_one_order_become_its_lines(store_a, tmp_path, capsys):
+    header = (
+        "external_id,number,email,currency,placed_at,subtotal,total,"
+        "line_external_id,sku,title,quantity,unit_price,line_discount"
+    )
+    rows = [
+        "e1,#1,a@example.com,EUR,2026-03-01T10:00:00Z,30.00,27.00,l1,SKU-A,Shirt,1,20.00,3.00",
+        "e1,#1,a@example.com,EUR,2026-03-01T10:00:00Z,30.00,27.00,l2,SKU-B,Socks,2,5.00,",
+        "e2,#2,b@example.com,EUR,2026-03-01T11:00:00Z,5.00,5.00,l3,SKU-B,Socks,1,5.00,",
+    ]
+
+    out = _run(tmp_path, "orders.csv", "\n".join([header, *rows]) + "\n", capsys=capsys)
+
+    assert "2 read, 2 created" in out
+    lines = Order.objects.get(number="#1").lines.order_by("external_id")
+    assert [(x.sku, x.quantity, x.discount) for x in lines] == [
+        ("SKU-A", 1, Decimal("3.00")),
+        ("SKU-B", 2, Decimal("0")),
+    ]

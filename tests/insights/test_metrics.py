@@ -1,0 +1,107 @@
+"""Hand-computed figures of the fixed shop (see `shop.py`)."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from retour.insights import rollups
+from retour.insights.metrics import Slice, cohort_rates, cohort_total, reasons
+from retour.insights.models import CohortDay, RollupState
+from retour.returns.choices import ReturnStatus
+from retour.returns.models import Return
+from tests.factories import OrderFactory, ReturnFactory
+from tests.insights.shop import MARCH, build
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def shop(store_a):
+    made = build(store_a)
+    rollups.refresh(store_a)
+    return made
+
+
+def march(shop, category=""):
+    return Slice((shop.store.pk,), *MARCH, category=category)
+
+
+def test_the_cohort_rate_counts_returns_of_the_periods_orders_only(shop):
+    total = cohort_total(march(shop))
+
+    # Sold: 12 + 2 + 500 + 1 + 1000 + 20 units; returned: 10 + 1 + 150 + 1 + 50 (the February
+    # order's return and the cancelled one do not count).
+    assert (total.sold_units, total.returned_units) == (1535, 212)
+    assert total.units_percent == Decimal("13.8")  # 212 / 1535
+    assert (total.sold_value, total.returned_value) == (Decimal("8570"), Decimal("2050"))
+    assert total.value_percent == Decimal("23.9")  # 2050 / 8570
+
+
+def test_rates_per_day_product_size_and_category(shop):
+    scope = march(shop)
+
+    days = {(r.key, r.sold_units, r.returned_units) for r in cohort_rates(scope, "day")}
+    assert days == {(date(2025, 3, 3), 513, 161), (date(2025, 3, 4), 1022, 51)}
+    products = {r.label: (r.sold_units, r.returned_units) for r in cohort_rates(scope, "product")}
+    assert products == {
+        "Linen shirt": (14, 11),
+        "Oxford shirt": (500, 150),
+        "Polo once": (1, 1),
+        "Basic tee": (1000, 50),
+        "Runner": (20, 0),
+    }
+    sizes = {r.key: (r.sold_units, r.returned_units) for r in cohort_rates(scope, "size")}
+    assert sizes == {"S": (10, 10), "M": (4, 1), "": (1521, 201)}
+    shoes = cohort_total(march(shop, category="apparel/shoes"))
+    assert (shoes.sold_units, shoes.returned_units, shoes.units_percent) == (20, 0, Decimal("0.0"))
+    months = cohort_rates(scope, "month")
+    assert [(r.sold_units, r.returned_units) for r in months] == [(1535, 212)]
+
+
+def test_reasons_and_sub_reasons_with_their_share(shop):
+    rows = [(r.parent, r.code, r.units, r.share) for r in reasons(march(shop))]
+
+    assert rows == [
+        ("changed_mind", "changed_mind", 151, Decimal("71.2")),
+        ("defective", "defective", 50, Decimal("23.6")),
+        ("size", "too_small", 10, Decimal("4.7")),
+        ("size", "too_large", 1, Decimal("0.5")),
+    ]
+
+
+def test_a_second_refresh_rewrites_only_the_days_that_changed(shop):
+    oxford_return = Return.objects.get(lines__order_line__variant__product=shop.oxford)
+    Return.objects.filter(pk=oxford_return.pk).update(status=ReturnStatus.CANCELLED)
+    before = RollupState.objects.get(store=shop.store).watermark
+    Return.objects.filter(pk=oxford_return.pk).update(updated_at=before.replace(year=2100))
+
+    refreshed = rollups.refresh(shop.store)
+
+    assert refreshed.days == 1  # March 3rd only
+    assert cohort_total(march(shop)).returned_units == 212 - 150
+    assert RollupState.objects.get(store=shop.store).watermark > before
+
+
+def test_an_unchanged_store_refreshes_nothing(shop):
+    rows = CohortDay.objects.count()
+
+    assert rollups.refresh(shop.store).days == 0
+    assert CohortDay.objects.count() == rows
+
+
+def test_other_stores_are_not_counted(shop, store_b):
+    ReturnFactory(order=OrderFactory(store=store_b, lines=[7]))
+    rollups.refresh(store_b)
+
+    assert cohort_total(march(shop)).sold_units == 1535
+    assert cohort_total(Slice((store_b.pk,), *MARCH)).sold_units == 0
+
+
+@pytest.mark.parametrize("by", ["day", "product", "size", "store", "category", "variant", "week"])
+def test_each_rate_is_one_query(shop, by):
+    with CaptureQueriesContext(connection) as queries:
+        cohort_rates(march(shop), by)
+    assert len(queries) == 1
