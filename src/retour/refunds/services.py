@@ -47,6 +47,7 @@ from retour.refunds.adapters import (
     GatewayError,
     GatewayRefund,
     GatewayStatus,
+    PermanentGatewayError,
     RefundGateway,
     TransientGatewayError,
     gateway_for,
@@ -67,6 +68,7 @@ from retour.refunds.choices import (
     AllocationStatus,
     Destination,
     ExchangeStatus,
+    WAITING_GATEWAYS,
     Gateway,
     RefundStatus,
     RefundTrigger,
@@ -83,13 +85,13 @@ from retour.refunds.terms import Units, policy_terms
 from retour.returns import lifecycle
 from retour.returns.choices import LineStatus, Resolution, ReturnMethod
 from retour.returns.choices import ReturnStatus as S
+from retour.returns.deadlines import legal_refund_deadline
 from retour.returns.models import Return, ReturnLine
 from retour.returns.services import resolve_return
 
 logger = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)  # a worker's claim on a refund while it talks to the gateway
-WITHDRAWAL_DAYS = 14  # EU Consumer Rights Directive, art. 13: refund within 14 days
 
 
 class NothingToRefund(Conflict):
@@ -360,6 +362,12 @@ def payment_balances(payments: Sequence[Payment]) -> list[PaymentBalance]:
 # --- requesting -----------------------------------------------------------------------------------
 
 
+def _legal_due_at(return_request: Return) -> datetime | None:
+    """When the law wants the money back (withdrawals only; `returns.deadlines` decides)."""
+    deadline = legal_refund_deadline(return_request)
+    return deadline.due_at if deadline is not None else None
+
+
 def _insert_refund(**fields: Any) -> Refund:
     for _attempt in range(5):
         try:
@@ -473,7 +481,7 @@ def request_refund(
         differences=differences,
         override_author_id=actor.user_id if quantities is not None else None,
         override_reason=override_reason if quantities is not None else "",
-        due_by=return_request.created_at + timedelta(days=WITHDRAWAL_DAYS),
+        due_by=_legal_due_at(return_request),
         expected_by=_arrival(total > credit_share + exchange_share, settings, now),
         next_try_at=now,
         **actor.audit_fields(),
@@ -649,11 +657,27 @@ class _Work:
 
 
 def _gateway_name(payment: Payment, settings: RefundSettings) -> str:
-    """Stripe when the payment was taken by Stripe and the store refunds through Stripe; else
-    manual (finance records the refund by hand)."""
+    """Stripe when the payment was taken by Stripe and the store refunds through Stripe; the
+    platform when the store lets its shop platform refund its payments; else manual (finance
+    records the refund by hand)."""
+    if settings.gateway == Gateway.PLATFORM:
+        return Gateway.PLATFORM
     if settings.gateway == Gateway.STRIPE and payment.gateway.lower() == "stripe":
-        return "stripe"
-    return "manual"
+        return Gateway.STRIPE
+    return Gateway.MANUAL
+
+
+def _keep_gateways(refund: Refund, work: Sequence["_Work"]) -> None:
+    """Write down which gateway each part goes through (the platform's connector reads it), and
+    tell the platform when parts wait for it: `refund.awaiting_platform`, in the claim's
+    transaction. Its write-back is keyed by the parts' attempt, so a repeated claim plans no
+    second refund on the platform."""
+    for name in {item.gateway for item in work if item.gateway}:
+        RefundAllocation.objects.filter(
+            pk__in=[item.allocation_id for item in work if item.gateway == name]
+        ).exclude(gateway=name).update(gateway=name)
+    if any(item.gateway == Gateway.PLATFORM for item in work):
+        emit("refund.awaiting_platform", store_id=refund.store_id, payload=refund_payload(refund))
 
 
 def _claim(refund_id: int, now: datetime) -> tuple[Refund, list[_Work]] | None:
@@ -688,6 +712,7 @@ def _claim(refund_id: int, now: datetime) -> tuple[Refund, list[_Work]] | None:
                 status=AllocationStatus.PENDING
             )
         ]
+        _keep_gateways(refund, work)
         return refund, work
 
 
@@ -715,8 +740,8 @@ def process_refund(
     for item in work:
         if item.destination != Destination.ORIGINAL_PAYMENT:
             continue  # store credit is booked in the outcome transaction: nothing to call
-        if item.gateway == "manual" and (gateways is None or "manual" not in gateways):
-            continue  # waits for finance to record the reference by hand
+        if item.gateway in WAITING_GATEWAYS and item.gateway not in (gateways or {}):
+            continue  # waits for finance, or the platform's connector, to record the outcome
         try:
             gateway = (gateways or {}).get(item.gateway) or gateway_for(item.gateway, settings)
             outcomes[item.allocation_id] = gateway.create_refund(
@@ -984,6 +1009,25 @@ def record_manual_refund(
     if refund.status not in (RefundStatus.PROCESSING, RefundStatus.FAILED):
         raise Conflict(_("This refund is not being processed."))
     return record_outcome(refund_id=refund.pk, outcomes={allocation.pk: outcome}, actor=actor)
+
+
+def record_platform_refund(
+    *, refund: Refund, reference: str, error: str = "", actor: Actor
+) -> Refund:
+    """The shop's platform refunded (or refused to refund) the parts waiting for it: record its
+    refund's id as their reference and settle them. Called by the platform connector after its
+    write-back; a repeated call changes nothing (settled parts are skipped)."""
+    waiting = RefundAllocation.objects.filter(
+        refund_id=refund.pk, gateway=Gateway.PLATFORM, status=AllocationStatus.PENDING
+    ).values_list("pk", flat=True)
+    outcome: GatewayRefund | GatewayError = (
+        GatewayRefund(reference=reference, status=GatewayStatus.SUCCEEDED)
+        if not error
+        else PermanentGatewayError(error, code="platform")
+    )
+    return record_outcome(
+        refund_id=refund.pk, outcomes=dict.fromkeys(waiting, outcome), actor=actor
+    )
 
 
 def record_gateway_event(
