@@ -57,6 +57,8 @@ class Route:
     # the route lists (200, showing nothing of A) or creates (201, in B, leaving A untouched).
     own_store_status: int = 404
     name: str = field(default="", compare=False)
+    # Public by design (no key: anyone may read it, e.g. fit advice): not in the 401/404 tests.
+    public: bool = False
 
     def __str__(self) -> str:
         return self.name or f"{self.method} {self.path}"
@@ -307,7 +309,13 @@ ROUTES: list[Route] = [
     ),
     # Public fit advice (insights): no key; a product of another store is 404.
     *(
-        Route("GET", path, None, lambda t: {"product": t.lines[0].variant.product.external_id})
+        Route(
+            "GET",
+            path,
+            None,
+            lambda t: {"product": t.lines[0].variant.product.external_id},
+            public=True,
+        )
         for path in (
             "/api/v1/public/{store}/products/{product}/fit-advice",
             "/api/v1/public/{store}/products/{product}/fit-advice.js",

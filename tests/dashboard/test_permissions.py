@@ -141,6 +141,13 @@ PAGES = [
         ok=302,
         denied=404,
     ),
+    Page(
+        "refund-deadlines",
+        "GET",
+        "/dashboard/refunds/deadlines",
+        roles_with(Scope.RETURNS_RESOLVE),
+        names_store_a=False,
+    ),
     Page("daily-report", "GET", "/dashboard/reports/daily", ALL, names_store_a=False),
     Page(
         "daily-report-csv",

@@ -72,7 +72,9 @@ def return_line(
     return made
 
 
-def make_product(store: Store, title: str, category: str, sizes=("",)) -> tuple[Product, list[Variant]]:
+def make_product(
+    store: Store, title: str, category: str, sizes=("",)
+) -> tuple[Product, list[Variant]]:
     product = ProductFactory(store=store, title=title, category=category)
     variants = [
         VariantFactory(store=store, product=product, options={"Size": size} if size else {})

@@ -40,8 +40,7 @@ def test_strong_evidence_gives_advice_in_the_shoppers_language(store_a):
     assert english.json() == {
         "product": product.external_id,
         "verdict": "runs_small",
-        "message": "Most shoppers who returned this item said it runs small: "
-        "consider one size up.",
+        "message": "Most shoppers who returned this item said it runs small: consider one size up.",
         "language": "en",
     }
     assert french["message"].startswith("La plupart des clients")

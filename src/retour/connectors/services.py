@@ -47,8 +47,9 @@ from retour.connectors.models import Connection, InboundEvent, WriteBack
 from retour.core.actors import Actor, ActorKind
 from retour.core.errors import Conflict, InvalidRequest, NotFound
 from retour.core.jobs import enqueue_in
-from retour.refunds.choices import Destination
-from retour.refunds.models import Refund
+from retour.refunds import services as refunds
+from retour.refunds.choices import AllocationStatus, Destination, Gateway
+from retour.refunds.models import Refund, RefundAllocation
 from retour.returns import lifecycle
 from retour.returns.models import Return
 
@@ -58,6 +59,7 @@ POLLED = (Platform.PRESTASHOP,)
 # The outbox events written back, and the kind of write-back each becomes.
 WRITTEN_BACK = {
     "refund.succeeded": WriteBackKind.REFUND,
+    "refund.awaiting_platform": WriteBackKind.REFUND,
     "stock.restocked": WriteBackKind.RESTOCK,
     "store_credit.issued": WriteBackKind.STORE_CREDIT,
 }
@@ -270,13 +272,23 @@ def _return_id(kind: str, payload: Mapping[str, Any]) -> int | None:
     return payload["return"]["id"]
 
 
+def _platform_parts(refund_id: int):
+    """The parts of a refund the platform itself pays back (refunds gateway `platform`)."""
+    return RefundAllocation.objects.filter(
+        refund_id=refund_id, destination=Destination.ORIGINAL_PAYMENT, gateway=Gateway.PLATFORM
+    )
+
+
 def _idempotency_key(kind: str, payload: Mapping[str, Any], event_id: Any) -> str:
-    """Derived from our own record: the refund's key (the one its gateway call carries), the
-    stock movement, the outbox event of the credit."""
+    """Derived from our own record: the refund's key (the one its gateway call carries) — with
+    the parts' attempt when the platform pays them, so that a refund finance retries after the
+    platform refused it is a new request — the stock movement, the outbox event of the credit."""
     if kind == WriteBackKind.REFUND:
-        return Refund.objects.values_list("idempotency_key", flat=True).get(
-            pk=payload["refund"]["id"]
-        )
+        refund_id = payload["refund"]["id"]
+        key = Refund.objects.values_list("idempotency_key", flat=True).get(pk=refund_id)
+        attempts = _platform_parts(refund_id).values_list("attempt", flat=True)
+        return f"{key}-platform-a{max(attempts)}" if attempts else key
+    if kind == WriteBackKind.RESTOCK:
     if kind == WriteBackKind.RESTOCK:
         return f"retour-restock-{payload['movement']}"
     return f"retour-credit-{event_id}"
@@ -288,15 +300,21 @@ def plan_write_backs(*, event_id: Any, event_type: str, store_id: int, payload: 
     from retour.connectors import jobs
 
     kind = WRITTEN_BACK[event_type]
+    if event_type == "refund.succeeded" and _platform_parts(payload["refund"]["id"]).exists():
+        return 0  # the platform made this refund: its write-back already told it everything
+    key = _idempotency_key(kind, payload, event_id)
     planned = 0
-    for connection in Connection.objects.filter(store_id=store_id, active=True):
+    connections = Connection.objects.filter(store_id=store_id, active=True).exclude(
+        write_backs__kind=kind, write_backs__idempotency_key=key
+    )
+    for connection in connections:
         write_back = WriteBack.objects.create(
             connection=connection,
             kind=kind,
             source_event=event_id,
             source=payload,
             return_request_id=_return_id(kind, payload),
-            idempotency_key=_idempotency_key(kind, payload, event_id),
+            idempotency_key=key,
         )
         delay = settings.RETOUR_CONNECTORS["RESTOCK_DELAY"] if kind == WriteBackKind.RESTOCK else 0
         enqueue_in(jobs.push_write_back, delay, write_back.pk)
@@ -321,11 +339,15 @@ def _restocks_to_carry(write_back: WriteBack) -> dict[int, list[WriteBack]]:
 
 
 def _refund_facts(refund: Refund, carried: Mapping[int, int]) -> RefundFacts:
+    """What the platform is told of a refund. Money only for the parts it must pay itself (the
+    store refunds through the platform); a part Retour's gateway or finance already paid is
+    never sent as a transaction — the platform would pay the shopper a second time."""
     parts = [
         PaymentPartFacts(a.payment.reference, a.payment.gateway, a.amount)
-        for a in refund.allocations.select_related("payment").filter(
-            destination=Destination.ORIGINAL_PAYMENT
-        )
+        for a in _platform_parts(refund.pk)
+        .filter(status=AllocationStatus.PENDING)
+        .select_related("payment")
+        .order_by("pk")
     ]
     return RefundFacts(
         order_external_id=refund.order.external_id,
@@ -388,7 +410,10 @@ def _build_refund(write_back: WriteBack, connector: Connector) -> dict[str, Any]
     WriteBack.objects.filter(pk__in=[restock.pk for restock in carry]).update(
         status=WriteBackStatus.INCLUDED, request={"included_in": write_back.pk}
     )
-    return connector.refund_request(_refund_facts(refund, carried))
+    facts = _refund_facts(refund, carried)
+    request = connector.refund_request(facts)
+    # The platform pays these parts: its answer settles them in Retour (`_settle`).
+    return request | ({"settles_refund": refund.pk} if facts.parts else {})
 
 
 def _claim(write_back_id: int) -> tuple[WriteBack, dict[str, Any]] | None:
@@ -434,12 +459,35 @@ def push_write_back(write_back_id: int) -> WriteBack:
         WriteBack.objects.filter(pk=write_back.pk).update(last_error=error.message[:2000])
         if error.retryable:
             raise
-        return fail_write_back(write_back_id, error.message)
-    WriteBack.objects.filter(pk=write_back.pk).update(
-        status=WriteBackStatus.SENT, remote_id=sent.remote_id, sent_at=timezone.now(), last_error=""
-    )
+        with transaction.atomic():
+            _settle(write_back, request, error=error.message)
+            return fail_write_back(write_back_id, error.message)
+    with transaction.atomic():
+        WriteBack.objects.filter(pk=write_back.pk).update(
+            status=WriteBackStatus.SENT,
+            remote_id=sent.remote_id,
+            sent_at=timezone.now(),
+            last_error="",
+        )
+        _settle(write_back, request, reference=sent.remote_id)
     write_back.refresh_from_db()
     return write_back
+
+
+def _settle(
+    write_back: WriteBack, request: Mapping[str, Any], *, reference: str = "", error: str = ""
+) -> None:
+    """A refund the platform was asked to pay: record what it answered on the refund, in the
+    transaction that records the write-back's outcome (once: a write-back sent is not sent
+    again, and settled parts are skipped). A platform that could not be reached leaves the parts
+    pending: the same request, with the same key, is retried."""
+    if request.get("settles_refund"):
+        refunds.record_platform_refund(
+            refund=Refund.objects.get(pk=request["settles_refund"]),
+            reference=reference,
+            error=error,
+            actor=platform_actor(write_back.connection),
+        )
 
 
 @transaction.atomic

@@ -279,6 +279,7 @@ def items(request: HttpRequest, page: Page) -> HttpResponse:
         chosen = picked
     for line, source in zip(lines, loaded.lines, strict=True):
         # Strings, so that the template does not format each number for the locale.
+        line["key"] = str(line["id"])
         line["chosen"] = str(chosen.get(line["id"], 0))
         line["choices"] = [str(n) for n in range(line["returnable"] + 1)]
         line["error"] = errors.get(f"qty-{line['id']}", "")

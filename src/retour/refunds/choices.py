@@ -42,6 +42,14 @@ class AllocationStatus(models.TextChoices):
 class Gateway(models.TextChoices):
     MANUAL = "manual", _("Manual (finance records the reference)")
     STRIPE = "stripe", _("Stripe")
+    # The shop's platform refunds its own payment (Shopify's refundCreate with transactions):
+    # the refund waits until the platform connector's write-back records the outcome (ADR 0008).
+    PLATFORM = "platform", _("The shop's platform (e.g. Shopify refunds its payment)")
+
+
+# Gateways Retour does not call itself: the part waits for someone else to say it is done
+# (finance with the reference of its transfer, or the platform's connector).
+WAITING_GATEWAYS = frozenset({Gateway.MANUAL, Gateway.PLATFORM})
 
 
 class RefundTrigger(models.TextChoices):

@@ -304,7 +304,12 @@ class ShopifyConnector:
             "notify": False,
             "currency": facts.currency,
             "refundLineItems": items,
-            "transactions": [
+        }
+        # `transactions` is what makes Shopify move money. Without it the refund records the
+        # lines, their restock and the shipping only: the money went back through Retour's own
+        # gateway or finance, and Shopify must not pay it a second time (ADR 0008).
+        if facts.parts:
+            refund["transactions"] = [
                 {
                     "orderId": facts.order_external_id,
                     "parentId": part.payment_reference,
@@ -313,8 +318,7 @@ class ShopifyConnector:
                     "kind": "REFUND",
                 }
                 for part in facts.parts
-            ],
-        }
+            ]
         if facts.shipping > 0:
             refund["shipping"] = {"amount": str(facts.shipping)}
         return {"operation": "refundCreate", "variables": {"input": refund}}
