@@ -15,8 +15,7 @@ from django.utils import timezone
 
 from retour.commerce.models import Customer, Store
 from retour.events.models import OutboxEvent
-from retour.notifications.emails import _babel_locale as babel_locale
-from retour.notifications.emails import pick_language
+from retour.notifications.emails import babel_locale, pick_language
 from retour.returns.links import tracking_path
 from retour.returns.models import Return
 

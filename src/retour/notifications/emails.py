@@ -90,7 +90,7 @@ def _money_filter(value: Any, currency: str = "EUR", language: str = "en") -> st
         amount = Decimal(str(value))
     except (InvalidOperation, ValueError):
         return str(value)
-    return format_currency(amount, currency, locale=_babel_locale(language))
+    return format_currency(amount, currency, locale=babel_locale(language))
 
 
 def _day_filter(value: Any, language: str = "en") -> str:
@@ -100,10 +100,10 @@ def _day_filter(value: Any, language: str = "en") -> str:
         day = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
     except ValueError:
         return str(value)
-    return format_date(day, format="long", locale=_babel_locale(language))
+    return format_date(day, format="long", locale=babel_locale(language))
 
 
-def _babel_locale(language: str) -> str:
+def babel_locale(language: str) -> str:
     return {"fr": "fr_FR", "en": "en_GB"}.get(language[:2], "en_GB")
 
 

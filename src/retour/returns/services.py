@@ -126,7 +126,7 @@ def _reasons_by_code(store_id: int, requests: Sequence[LineRequest]) -> dict[str
     return reasons
 
 
-def _insert_with_unique_code(model, prefix: str, field: str, **fields):
+def insert_with_unique_code(model, prefix: str, field: str, **fields):
     """Insert a row with a fresh random code, drawing again on the (rare) collision."""
     for _attempt in range(5):
         try:
@@ -174,7 +174,7 @@ def create_return(
     )
     if enforced and evaluation.decision.outcome == "returnless":
         method = ReturnMethod.KEEP  # every item stays with the shopper
-    return_request = _insert_with_unique_code(
+    return_request = insert_with_unique_code(
         Return,
         "R",
         "rma",
@@ -576,7 +576,7 @@ def create_claim(
         raise InvalidRequest(_("Unknown claim kind: %s") % kind)
     order = _lock_order(order)
     _check_quantities(order, lines)
-    claim = _insert_with_unique_code(
+    claim = insert_with_unique_code(
         Claim,
         "C",
         "number",

@@ -29,7 +29,7 @@ from retour.core.errors import InvalidRequest
 from retour.events.outbox import emit
 from retour.returns import eligibility
 from retour.returns.models import Withdrawal, WithdrawalLine
-from retour.returns.services import _insert_with_unique_code
+from retour.returns.services import insert_with_unique_code
 
 
 class NotWithdrawable(InvalidRequest):
@@ -170,7 +170,7 @@ def record_withdrawal(
     now = now or timezone.now()
     open_lines = _withdrawable(locked, now)
     _check_lines(lines, open_lines)
-    withdrawal = _insert_with_unique_code(
+    withdrawal = insert_with_unique_code(
         Withdrawal,
         "W",
         "number",
