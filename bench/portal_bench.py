@@ -135,7 +135,7 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
         Session.objects.filter(expire_date__gte=started).delete()  # the bench's sessions
-        from retour.portal.models import Throttle
+        from retour.accounts.models import Throttle
 
         Throttle.objects.all().delete()
     for result in results["lookup"]:

@@ -2,11 +2,15 @@
 a photo, resolution, method, review, confirmation, tracking — axe-core on every page."""
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
+from retour.policy.services import publish_policy
 from retour.returns.models import Return
 from tests.browser.accessibility import serious_violations
+from tests.factories import SYSTEM
 from tests.portal.helpers import image_bytes, shopper_order
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -149,6 +153,7 @@ def test_ineligible_lines_and_bad_uploads_are_explained(store_a, live_server, pa
     _look_up(page, live_server.url, "fr")
     assert text["ineligible"] in page.locator(f"#line-{old.pk}").inner_text()
     assert page.locator(f"#qty-{old.pk}").count() == 0
+    _checked(page)
 
     line = order.lines.order_by("id").first()
     page.locator(f"#qty-{line.pk}").select_option("1")
@@ -165,3 +170,49 @@ def test_ineligible_lines_and_bad_uploads_are_explained(store_a, live_server, pa
     )
     page.get_by_role("button", name=text["continue"]).click()
     assert text["too_large"] in page.get_by_role("alert").inner_text()
+
+
+def test_a_carrier_pickup_is_asked_for_on_the_method_step(store_a, live_server, page):
+    publish_policy(
+        store=store_a,
+        document={"methods": ["drop_off", "pickup", "in_store", "mail"]},
+        actor=SYSTEM,
+    )
+    store_a.branding = {"shops": [{"id": "marais", "name": "Le Marais", "address": "Paris 4e"}]}
+    store_a.save()
+    order = shopper_order(store_a)
+    line = order.lines.get()
+    text = TEXTS["fr"]
+    _look_up(page, live_server.url, "fr")
+    page.locator(f"#qty-{line.pk}").select_option("1")
+    page.get_by_role("button", name=text["continue"]).click()
+    page.locator(f"#reason-{line.pk}").select_option("too_small")
+    page.get_by_role("button", name=text["continue"]).click()
+    page.locator("input[name=resolution][value=refund]").check()
+    page.get_by_role("button", name=text["continue"]).click()
+    assert page.url.endswith("/method")
+    assert page.locator("#pickup_postcode").input_value() == "75001"  # from the order
+    _checked(page)  # the pickup's date, window and address fields, and the shops
+
+    page.locator("input[name=method][value=pickup]").check()
+    page.get_by_label("Code postal").fill("")
+    page.get_by_role("button", name=text["continue"]).click()
+    assert "Saisissez le code postal." in page.get_by_role("alert").inner_text()
+    assert page.locator("#pickup_postcode").get_attribute("aria-invalid") == "true"
+    _checked(page)  # the errors, announced and tied to their fields
+
+    day = timezone.localdate() + timedelta(days=3)
+    page.locator("input[name=method][value=pickup]").check()
+    page.get_by_label("Date d'enlèvement").fill(day.isoformat())
+    page.locator("input[name=pickup_window][value=morning]").check()
+    page.get_by_label("Code postal").fill("75020")
+    page.get_by_role("button", name=text["continue"]).click()
+    assert page.url.endswith("/review")
+    assert "75020" in page.locator("main").inner_text()
+    _checked(page)
+    page.get_by_role("button", name=text["send"]).click()
+
+    created = Return.objects.get()
+    assert page.locator("h1").inner_text() == text["registered"]
+    assert created.method == "pickup"
+    _checked(page)

@@ -223,6 +223,7 @@ def test_risk_signals_feed_the_rules(store_a):
     assert evaluation.risk.score == 25
     assert return_request.status == ReturnStatus.PENDING_REVIEW
     assert return_request.decision["risk"]["signals"][0]["name"] == "inspection_mismatches"
+    assert return_request.risk_score == 25  # the queue filters on this column
 
 
 def test_many_returns_to_one_address_under_different_emails_is_a_signal(store_a):

@@ -82,7 +82,9 @@ def connect(
     actor: Actor,
     options: Mapping[str, Any] | None = None,
 ) -> Connection:
-    """Create or update the store's connection to `platform`; the credentials are encrypted."""
+    """Create or update the store's connection to `platform`; the credentials are encrypted. A
+    credential given empty keeps the one saved (secrets are never shown back to be re-typed);
+    every credential the platform needs must end up set."""
     if platform not in CONNECTORS:  # WooCommerce and PrestaShop: not built yet
         raise InvalidRequest(_("Unknown platform."), field="platform")
     if not base_url.startswith(("https://", "http://")):
@@ -92,9 +94,14 @@ def connect(
     connection = Connection.objects.select_for_update().filter(
         store=store, platform=platform
     ).first() or Connection(store=store, platform=platform)
+    saved = connection.credentials if connection.credentials_encrypted else {}
+    merged = {**saved, **{name: value for name, value in credentials.items() if value}}
+    for name in CONNECTORS[platform].credential_names:
+        if not merged.get(name):
+            raise InvalidRequest(_("This credential is required."), field=name)
     connection.base_url = base_url.rstrip("/")
     connection.options = dict(options or {})
-    connection.set_credentials(dict(credentials))
+    connection.set_credentials(merged)
     connection.active = True
     connection.save()
     record_audit(
@@ -225,6 +232,27 @@ def replay_event(*, event: InboundEvent, actor: Actor) -> InboundEvent:
     return event
 
 
+@transaction.atomic
+def start_backfill(*, connection: Connection, actor: Actor) -> Connection:
+    """Read the platform's order history in the background, page after page, from where the
+    last backfill stopped (from the start once a backfill has finished)."""
+    from retour.connectors import jobs
+
+    locked = Connection.objects.select_for_update().get(pk=connection.pk)
+    if locked.backfill_done_at is not None:
+        locked.cursor, locked.backfill_done_at = "", None
+        locked.save(update_fields=["cursor", "backfill_done_at"])
+    record_audit(
+        store=connection.store,
+        actor=actor,
+        verb="connection.backfill_started",
+        obj=locked,
+        data={"platform": locked.platform, "cursor": locked.cursor},
+    )
+    jobs.backfill.enqueue(locked.pk)
+    return locked
+
+
 @dataclass(frozen=True)
 class BackfillStep:
     applied: int
@@ -288,7 +316,6 @@ def _idempotency_key(kind: str, payload: Mapping[str, Any], event_id: Any) -> st
         key = Refund.objects.values_list("idempotency_key", flat=True).get(pk=refund_id)
         attempts = _platform_parts(refund_id).values_list("attempt", flat=True)
         return f"{key}-platform-a{max(attempts)}" if attempts else key
-    if kind == WriteBackKind.RESTOCK:
     if kind == WriteBackKind.RESTOCK:
         return f"retour-restock-{payload['movement']}"
     return f"retour-credit-{event_id}"

@@ -3,6 +3,7 @@ from django.urls import path, reverse_lazy
 
 from retour.dashboard.views import (
     account,
+    connections,
     deadlines,
     detail,
     insights,
@@ -122,6 +123,26 @@ urlpatterns = [
         name="settings-routing-rule",
     ),
     path("settings/<slug:store>/refunds", settings_refunds.refunds, name="settings-refunds"),
+    path(
+        "settings/<slug:store>/connections/",
+        connections.connections,
+        name="settings-connections",
+    ),
+    path(
+        "settings/<slug:store>/connections/<int:connection_id>/backfill",
+        connections.backfill,
+        name="settings-connection-backfill",
+    ),
+    path(
+        "settings/<slug:store>/connections/write-backs/<int:write_back_id>/retry",
+        connections.retry,
+        name="settings-write-back-retry",
+    ),
+    path(
+        "settings/<slug:store>/connections/events/<int:event_id>/replay",
+        connections.replay,
+        name="settings-event-replay",
+    ),
     path(
         "settings/<slug:store>/emails/",
         settings_notifications.email_templates,

@@ -1,4 +1,5 @@
-"""What only the shopper's portal keeps: look-up throttles, uploaded photos, feedback.
+"""What only the shopper's portal keeps: uploaded photos, feedback (its look-up throttles are
+counted in `accounts.Throttle`, see `throttle.py`).
 
 They live here rather than in `returns` so the portal can evolve without touching the domain's
 migrations; each row points at the return, line or claim it belongs to.
@@ -10,21 +11,6 @@ from django.utils.translation import gettext_lazy as _
 
 from retour.commerce.models import Store
 from retour.returns.models import Claim, Return, ReturnLine
-
-
-class Throttle(models.Model):
-    """A counter of look-up attempts for one key (an IP address, an order number) in a window.
-
-    Kept in the database so every process and host shares it (the default cache is per process).
-    The key is a SHA-256 digest: no address or order number is stored in clear.
-    """
-
-    key = models.CharField(max_length=64, unique=True)
-    count = models.PositiveIntegerField(default=0)
-    window_ends = models.DateTimeField()
-
-    def __str__(self) -> str:
-        return f"{self.key[:8]}… {self.count}"
 
 
 class Photo(models.Model):

@@ -31,9 +31,12 @@ def save(request: HttpRequest, store: Store, state: dict[str, Any]) -> None:
 
 
 def begin(request: HttpRequest, store: Store, order: Order, email: str) -> None:
-    """After a successful look-up: a new session key (no fixation), this order only."""
+    """After a successful look-up: a new session key (no fixation), this order only. A session
+    that has no key yet (none was sent, or the one sent does not exist) gets a new one when it
+    is saved: cycling it would write an empty session first, for nothing."""
     tracked = current(request, store).get("tracked", [])
-    request.session.cycle_key()
+    if request.session.session_key is not None:
+        request.session.cycle_key()
     save(request, store, {"order": order.pk, "email": email, "lines": {}, "tracked": tracked})
 
 

@@ -65,10 +65,10 @@ from retour.refunds.calculation import (
 )
 from retour.refunds.choices import (
     IN_FLIGHT_STATUSES,
+    WAITING_GATEWAYS,
     AllocationStatus,
     Destination,
     ExchangeStatus,
-    WAITING_GATEWAYS,
     Gateway,
     RefundStatus,
     RefundTrigger,

@@ -72,6 +72,11 @@ class Return(models.Model):
     # The policy's decision when the return was submitted (policy.engine.OrderDecision as JSON,
     # with the rules that fired and the risk signals): kept as decided, never recomputed.
     decision = models.JSONField(_("policy decision"), default=dict, blank=True, editable=False)
+    # The decision's risk score (0–100), written with it, so that the staff queue filters on an
+    # index rather than on the JSON; None when no rule read the shopper's history.
+    risk_score = models.PositiveSmallIntegerField(
+        _("risk score"), null=True, blank=True, editable=False
+    )
     carrier = models.CharField(_("carrier"), max_length=60, blank=True)
     tracking_number = models.CharField(_("tracking number"), max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -89,6 +94,13 @@ class Return(models.Model):
             models.Index(
                 fields=["store", "status_changed_at", "id"], name="return_store_waiting_id"
             ),
+            models.Index(
+                fields=["store", "status", "status_changed_at", "id"],
+                name="return_store_status_wait_id",
+            ),
+            # "Risk at least N": a range, so no keyset order; PostgreSQL takes it when the
+            # score is rare and sorts the few rows (returns.queue).
+            models.Index(fields=["store", "risk_score"], name="return_store_risk"),
             models.Index(fields=["order"], name="return_order"),
             # The receiving station finds a parcel by its tracking number (warehouse.selectors).
             models.Index(fields=["tracking_number"], name="return_tracking_number"),

@@ -3,37 +3,29 @@
 Shared by the dashboard's queue page (and any API list that wants the same filters). Every read
 here is a fixed number of queries whatever the page size:
 
-- the page: one query (returns with their store and order, the returned value and the risk score
-  as annotations), plus one look-up of orders when searching by order number or e-mail;
+- the page: one query (returns with their store and order, the returned value as an annotation),
+  plus one look-up of orders when searching by order number or e-mail;
 - the counts per status: one query, each count capped (`COUNT_CAP`): beyond it the page says
-  "1,000+" — counting a million rows exactly on every page view would cost more than the page;
-  on PostgreSQL it also has a time budget, after which the counts are left out.
+  "1,000+" — counting a million rows exactly on every page view would cost more than the page.
+  They count the chosen stores' returns in each status whatever the other filters, as the
+  status links do: each is then an index-only scan of at most `COUNT_CAP` entries of
+  `return_store_status_id`, so their cost is bounded whatever the filters are.
 
 Pagination is by keyset, never OFFSET: the cursor is the last row's sort key and id, and the next
 page asks for rows strictly after it in (sort key, id) order. Each sort has an index ending with
-the id (`Return.Meta.indexes`), so a page reads about `limit` index entries wherever it is.
+the id, with and without the status (`Return.Meta.indexes`), so a page reads about `limit` index
+entries wherever it is, divided by the share of rows the other filters keep. The risk filter
+reads the `risk_score` column (indexed; PostgreSQL uses that index when few returns pass).
 """
 
 import base64
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
-from django.db import OperationalError, connections, transaction
-from django.db.models import (
-    DecimalField,
-    Exists,
-    F,
-    IntegerField,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-    Sum,
-)
-from django.db.models.fields.json import KT
-from django.db.models.functions import Cast
+from django.db import connections
+from django.db.models import DecimalField, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -44,7 +36,6 @@ from retour.returns.models import Return, ReturnLine
 
 PAGE_SIZES = (25, 50, 100)
 COUNT_CAP = 1000
-COUNT_BUDGET_MS = 60  # PostgreSQL: the counts give up after this (see status_counts)
 MAX_SEARCH_ORDERS = 200  # an e-mail with more orders than this is searched in its newest ones
 
 # Sort name → (field, descending). Ties are broken by the id in the same direction.
@@ -174,14 +165,16 @@ def _search(queryset: QuerySet[Return], store_ids: list[int], text: str) -> Quer
     )
 
 
+def _store_ids(stores: Mapping[str, int], filters: QueueFilters) -> list[int]:
+    """The chosen stores among those the caller may see (slug → id), or all of these."""
+    return [stores[slug] for slug in filters.stores if slug in stores] or list(stores.values())
+
+
 def filtered_returns(*, stores: Mapping[str, int], filters: QueueFilters) -> QuerySet[Return]:
     """The returns of the stores (slug → id, those the caller may see) that pass the filters,
-    annotated with `value` and `risk_score`, unordered."""
-    store_ids = [stores[slug] for slug in filters.stores if slug in stores] or list(stores.values())
-    queryset = Return.objects.filter(store_id__in=store_ids).annotate(
-        value=_value_subquery(),
-        risk_score=Cast(KT("decision__risk__score"), IntegerField()),
-    )
+    annotated with `value`, unordered."""
+    store_ids = _store_ids(stores, filters)
+    queryset = Return.objects.filter(store_id__in=store_ids).annotate(value=_value_subquery())
     if filters.statuses:
         queryset = queryset.filter(status__in=filters.statuses)
     if filters.method:
@@ -261,34 +254,19 @@ def queue_page(
     return QueuePage(rows=rows, next_cursor=encode_cursor(rows[-1], filters.sort) if more else None)
 
 
-def status_counts(*, stores: Mapping[str, int], filters: QueueFilters) -> dict[str, int] | None:
-    """For each status, how many returns pass the other filters, up to `COUNT_CAP` (a count
-    equal to the cap means "at least"): one query of one capped subquery per status.
-
-    On PostgreSQL the query has `COUNT_BUDGET_MS` to answer: a rare filter (say, a high risk
-    score and one method) may have to read most of a large store's returns to find 1,000 of
-    each status, and the page must not wait for that. None then: the page says the counts were
-    left out, and shows its rows all the same."""
-    base = filtered_returns(stores=stores, filters=replace(filters, statuses=()))
+def status_counts(*, stores: Mapping[str, int], filters: QueueFilters) -> dict[str, int]:
+    """For each status, how many returns of the chosen stores are in it, up to `COUNT_CAP` (a
+    count equal to the cap means "at least"), whatever the other filters: one query of one
+    capped subquery per status, each read from the index on (store, status, …) alone."""
+    store_ids = _store_ids(stores, filters)
     parts, params = [], []
     for index, status in enumerate(ReturnStatus.values):
-        capped = base.filter(status=status).order_by().values("pk")[:COUNT_CAP]
-        sql, sql_params = capped.query.sql_with_params()
+        capped = Return.objects.filter(store_id__in=store_ids, status=status).order_by()
+        sql, sql_params = capped.values("pk")[:COUNT_CAP].query.sql_with_params()
         # Django's own compiled SQL; every value is a parameter.
         parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS counted_{index})")  # noqa: S608
         params.extend(sql_params)
-    connection = connections[base.db]
-    try:
-        with transaction.atomic(using=base.db), connection.cursor() as cursor:
-            # SET LOCAL outlives a savepoint's release: put the session's value back before
-            # leaving (a cancelled query rolls the setting back with the savepoint).
-            budgeted = connection.vendor == "postgresql"
-            if budgeted:
-                cursor.execute(f"SET LOCAL statement_timeout = {int(COUNT_BUDGET_MS)}")
-            cursor.execute("SELECT " + ", ".join(parts), params)
-            counts = cursor.fetchone()
-            if budgeted:
-                cursor.execute("SET LOCAL statement_timeout TO DEFAULT")
-    except OperationalError:  # the budget ran out (QueryCanceled)
-        return None
+    with connections[Return.objects.db].cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        counts = cursor.fetchone()
     return dict(zip(ReturnStatus.values, counts, strict=True))

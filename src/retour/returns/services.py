@@ -185,6 +185,7 @@ def create_return(
         resolution=resolution,
         policy_version_id=evaluation.version.pk if evaluation.version else None,
         decision=evaluation.as_json(enforced=enforced),
+        risk_score=evaluation.risk.score if evaluation.risk else None,
         locale=locale,
     )
     ReturnLine.objects.bulk_create(

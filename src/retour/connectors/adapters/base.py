@@ -85,7 +85,10 @@ class RefundFacts:
     rma: str
     lines: list[RefundLineFacts]
     shipping: Decimal
-    amount: Decimal  # the money back to the original payments (not store credit)
+    # The money the platform itself must pay back, by payment: only when the store refunds
+    # through its platform (refunds gateway `platform`). Empty when Retour's gateway or finance
+    # already paid it: the platform is then told of the lines, restock and shipping only.
+    amount: Decimal
     parts: list[PaymentPartFacts]
     warehouse_code: str = ""
 
@@ -117,6 +120,7 @@ class Sent:
 class Connector(Protocol):
     platform: str
     receives_webhooks: bool
+    credential_names: tuple[str, ...]  # what `Connection.credentials` must hold
     restocks_with_refund: bool
 
     def verify(self, headers: Mapping[str, str], body: bytes) -> None: ...

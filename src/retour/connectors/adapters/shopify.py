@@ -231,6 +231,7 @@ def map_order(node: Mapping[str, Any]) -> PlatformOrder:
 class ShopifyConnector:
     platform = "shopify"
     receives_webhooks = True
+    credential_names = ("access_token", "webhook_secret")
 
     def __init__(
         self, *, base_url: str, credentials: Mapping[str, Any], options: Mapping[str, Any]

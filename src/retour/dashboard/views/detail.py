@@ -82,10 +82,10 @@ def _available(request: HttpRequest, return_request: Return, label, refunds_list
         ),
         "void_label": (Scope.RETURNS_LOGISTICS, status == S.LABEL_ISSUED and label is not None),
         "receive": (Scope.RETURNS_RECEIVE, S.RECEIVED in allowed),
-        "refund": (Scope.RETURNS_RESOLVE, status in (S.APPROVED, S.INSPECTED, S.RECEIVED)),
-        "store_credit": (Scope.RETURNS_RESOLVE, status in (S.APPROVED, S.INSPECTED, S.RECEIVED)),
+        "refund": (Scope.REFUNDS_WRITE, status in (S.APPROVED, S.INSPECTED, S.RECEIVED)),
+        "store_credit": (Scope.REFUNDS_WRITE, status in (S.APPROVED, S.INSPECTED, S.RECEIVED)),
         "approve_refund": (
-            Scope.RETURNS_RESOLVE,
+            Scope.REFUNDS_APPROVE,
             any(r.status == "awaiting_approval" for r in refunds_list),
         ),
         "message": (Scope.RETURNS_WRITE, True),
@@ -197,12 +197,12 @@ def _awaiting(return_request: Return) -> Refund:
     return refund
 
 
-@staff_page(Scope.RETURNS_RESOLVE)
+@staff_page(Scope.REFUNDS_WRITE)
 @require_GET
 def confirm(request: HttpRequest, rma: str, action: str) -> HttpResponse:
     if action not in MONEY_ACTIONS:
         raise Http404
-    return_request = _visible(request, rma, Scope.RETURNS_RESOLVE)
+    return_request = _visible(request, rma, ACTIONS[action][0])
     try:
         plan = _plan(return_request, action)
     except DomainError as error:
@@ -309,9 +309,10 @@ ACTIONS: dict[str, tuple[Scope, Handler, bool]] = {
         True,
     ),
     "note": (Scope.RETURNS_READ, _message(MessageKind.NOTE, gettext_lazy("Note added.")), True),
-    "refund": (Scope.RETURNS_RESOLVE, _refund("refund"), True),
-    "store_credit": (Scope.RETURNS_RESOLVE, _refund("store_credit"), True),
-    "approve_refund": (Scope.RETURNS_RESOLVE, _approve_refund, True),
+    # The same scopes as the API's refund routes: asking for a refund, and the second approval.
+    "refund": (Scope.REFUNDS_WRITE, _refund("refund"), True),
+    "store_credit": (Scope.REFUNDS_WRITE, _refund("store_credit"), True),
+    "approve_refund": (Scope.REFUNDS_APPROVE, _approve_refund, True),
 }
 
 

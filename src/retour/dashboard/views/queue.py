@@ -76,6 +76,7 @@ def index(request: HttpRequest) -> HttpResponse:
         next_query = urlencode([("cursor", page.next_cursor), ("limit", limit)])
         next_query = f"{filter_query}&{next_query}" if filter_query else next_query
     counts = queue.status_counts(stores=stores, filters=filters)
+    store_query = urlencode([("store", slug) for slug in filters.stores])
     context = {
         "page": page,
         "filters": filters,
@@ -83,8 +84,8 @@ def index(request: HttpRequest) -> HttpResponse:
         "next_query": next_query,
         "limit": limit,
         "page_sizes": queue.PAGE_SIZES,
-        "counts": counts
-        and [(status, label, counts[status]) for status, label in ReturnStatus.choices],
+        "counts": [(status, label, counts[status]) for status, label in ReturnStatus.choices],
+        "store_query": store_query,
         "count_cap": queue.COUNT_CAP,
         "stores": sorted(stores),
         "reasons": _reasons(stores.values()),

@@ -7,10 +7,10 @@ as plain forms (POST, then redirect); its script sends the same forms with fetch
 panel, keeps the focus in the field, announces the result in a live region and beeps.
 
 The station's state between scans (the open return, the units counted, the unknown items) lives
-in the session: nothing is written until the parcel is received. Staff see only the returns of
-the stores where their role may receive (`accounts.access.staff_access`). Where a store has
-several warehouses, the operator picks the one they receive in (kept in the session, per store);
-its receipts, and so the restocks of their units, go there.
+in the session: nothing is written until the parcel is received. The station is for the roles
+that may receive (`returns:receive`; others get 403), and shows only the returns of the stores
+where theirs may. Where a store has several warehouses, the operator picks the one they receive
+in (kept in the session, per store); its receipts, and so the restocks of their units, go there.
 """
 
 from django.contrib import messages
@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from retour.accounts.access import staff_access
 from retour.accounts.scopes import Scope
 from retour.core.errors import DomainError
-from retour.dashboard.views.common import staff_only, store_ids_with
+from retour.dashboard.views.common import staff_page, store_ids_with
 from retour.warehouse import services
 from retour.warehouse.choices import DiscrepancyKind
 from retour.warehouse.selectors import (
@@ -86,12 +86,11 @@ def _answer(request: HttpRequest, store_ids: list[int]) -> HttpResponse:
     return redirect("dashboard:receiving")
 
 
-@staff_only
+@staff_page(Scope.RETURNS_RECEIVE)
 @require_GET
 def station(request: HttpRequest) -> HttpResponse:
     store_ids = _receiving_store_ids(request)
     context = _panel_context(request, store_ids)
-    context["can_receive"] = bool(store_ids)
     context["warehouses"] = _picker(request, store_ids)
     return render(request, "dashboard/receiving.html", context)
 
@@ -117,7 +116,7 @@ def _chosen_warehouse(request: HttpRequest, store_id: int):
     return warehouse_in([store_id], request.session.get(WAREHOUSE_KEY, {}).get(str(store_id)))
 
 
-@staff_only
+@staff_page(Scope.RETURNS_RECEIVE)
 @require_POST
 def choose_warehouse(request: HttpRequest) -> HttpResponse:
     try:
@@ -155,7 +154,7 @@ def _open(request: HttpRequest, return_request) -> None:
     _save(request, state)
 
 
-@staff_only
+@staff_page(Scope.RETURNS_RECEIVE)
 @require_POST
 def scan(request: HttpRequest) -> HttpResponse:
     store_ids = _receiving_store_ids(request)
@@ -260,13 +259,13 @@ def _receive(request: HttpRequest, store_ids: list[int]) -> HttpResponse:
     return _answer(request, store_ids)
 
 
-@staff_only
+@staff_page(Scope.RETURNS_RECEIVE)
 @require_POST
 def receive(request: HttpRequest) -> HttpResponse:
     return _receive(request, _receiving_store_ids(request))
 
 
-@staff_only
+@staff_page(Scope.RETURNS_RECEIVE)
 @require_POST
 def clear(request: HttpRequest) -> HttpResponse:
     _save(request, {"status": "", "message": _("Station cleared.")})

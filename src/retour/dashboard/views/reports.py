@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 from retour.accounts.scopes import Scope
 from retour.commerce.models import Store
 from retour.dashboard.access import owned_store_ids
-from retour.dashboard.views.common import staff_only, store_ids_with
+from retour.dashboard.views.common import staff_only, staff_page, store_ids_with
 from retour.notifications import selectors as notifications
 from retour.warehouse import reports
 
@@ -29,7 +29,7 @@ def _day(request: HttpRequest) -> date:
         return timezone.localdate()
 
 
-@staff_only
+@staff_page(Scope.RETURNS_RECEIVE)
 @require_GET
 def daily_report(request: HttpRequest) -> HttpResponse:
     day = _day(request)
@@ -37,7 +37,7 @@ def daily_report(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboard/daily_report.html", {"day": day, "stores": stores})
 
 
-@staff_only
+@staff_page(Scope.RETURNS_RECEIVE)
 @require_GET
 def daily_report_csv(request: HttpRequest) -> HttpResponse:
     day = _day(request)

@@ -76,6 +76,13 @@ SECTIONS = [
     Section(
         "webhooks", gettext_lazy("Webhooks"), "settings-webhooks", OWNER, ("webhook.", "delivery.")
     ),
+    Section(
+        "connections",
+        gettext_lazy("Shop platform"),
+        "settings-connections",
+        OWNER,
+        ("connection.",),
+    ),
 ]
 SECTION_BY_CODE = {section.code: section for section in SECTIONS}
 

@@ -4,15 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('refunds', '0002_api_jobs_payment_links'),
+        ("refunds", "0002_api_jobs_payment_links"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='refundsettings',
-            name='gateway',
-            field=models.CharField(choices=[('manual', 'Manual (finance records the reference)'), ('stripe', 'Stripe'), ('platform', "The shop's platform (e.g. Shopify refunds its payment)")], default='manual', max_length=20, verbose_name='gateway'),
+            model_name="refundsettings",
+            name="gateway",
+            field=models.CharField(
+                choices=[
+                    ("manual", "Manual (finance records the reference)"),
+                    ("stripe", "Stripe"),
+                    ("platform", "The shop's platform (e.g. Shopify refunds its payment)"),
+                ],
+                default="manual",
+                max_length=20,
+                verbose_name="gateway",
+            ),
         ),
     ]
