@@ -58,6 +58,7 @@ def configure(sqlite: bool, orders: int) -> str:
         label = "PostgreSQL " + url.rsplit("/", 1)[-1]
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "retour.settings")
     os.environ.setdefault("RETOUR_LOG_LEVEL", "WARNING")
+    os.environ["RETOUR_ALLOWED_HOSTS"] = "testserver"
     import django
 
     django.setup()
@@ -258,8 +259,8 @@ def _statements(sql, store, n, span, o, line, ret, rline, v0, reason, account) -
         f"{requested} FROM s WHERE i % 4 = 0",
         *(
             f"{sql.series(n)} INSERT INTO returns_returnline (id, return_request_id, "
-            "order_line_id, quantity, reason_id, comment, resolution, status, received_qty, accepted_qty, "
-            "damaged_qty, grade, disposition) "
+            "order_line_id, quantity, reason_id, comment, resolution, status, received_qty, "
+            "accepted_qty, damaged_qty, grade, disposition) "
             f"SELECT {rline} + {rline_id}, {ret} + i / 4, {line} + {line_id}, 1, {why}, "
             f"{comment}, {resolution}, {line_status}, {received}, {received}, 0, {grade}, "
             f"{disposition} FROM s WHERE {where}"

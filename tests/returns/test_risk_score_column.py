@@ -12,7 +12,9 @@ from tests.factories import ReturnFactory
 
 pytestmark = pytest.mark.django_db
 
-migration = importlib.import_module("retour.returns.migrations.0006_return_risk_score_queue_indexes")
+migration = importlib.import_module(
+    "retour.returns.migrations.0006_return_risk_score_queue_indexes"
+)
 
 
 def test_the_migration_copies_each_decision_risk_score_and_leaves_the_others_empty(store_a):

@@ -9,8 +9,9 @@ order-level discounts). Days are UTC days.
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import DecimalField, F, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -108,7 +109,15 @@ def _returned(store_id: int, days: list[date] | None) -> Iterable[dict]:
     )
 
 
-def _rows(store_id: int, days: list[date] | None) -> list[CohortDay]:
+# The columns `_rows` fills, in order.
+COLUMNS = (
+    "store_id", "day", "variant_id", "product_id", "category", "size", "reason",
+    "parent_reason", "sold_units", "sold_value", "returned_units", "returned_value",
+)  # fmt: skip
+
+
+def _rows(store_id: int, days: list[date] | None) -> list[tuple]:
+    """The rollup's rows for these days (all when None), as tuples of `COLUMNS`."""
     variants = {
         pk: (product_id, category, size_of(options))
         for pk, product_id, category, options in Variant.objects.filter(
@@ -119,36 +128,29 @@ def _rows(store_id: int, days: list[date] | None) -> list[CohortDay]:
     for sold in _sold(store_id, days):
         product_id, category, size = variants.get(sold["variant_id"], (None, "", ""))
         rows.append(
-            CohortDay(
-                store_id=store_id,
-                day=sold["day"],
-                variant_id=sold["variant_id"],
-                product_id=product_id,
-                category=category,
-                size=size,
-                sold_units=sold["units"],
-                sold_value=sold["value"],
-            )
-        )
+            (store_id, sold["day"], sold["variant_id"], product_id, category, size, "", "",
+             sold["units"], sold["value"], 0, Decimal(0))
+        )  # fmt: skip
     for back in _returned(store_id, days):
         variant_id = back["order_line__variant_id"]
         product_id, category, size = variants.get(variant_id, (None, "", ""))
         reason = back["reason__code"] or NO_REASON
         rows.append(
-            CohortDay(
-                store_id=store_id,
-                day=back["day"],
-                variant_id=variant_id,
-                product_id=product_id,
-                category=category,
-                size=size,
-                reason=reason,
-                parent_reason=back["reason__parent__code"] or reason,
-                returned_units=back["units"],
-                returned_value=back["value"],
-            )
-        )
+            (store_id, back["day"], variant_id, product_id, category, size, reason,
+             back["reason__parent__code"] or reason, 0, Decimal(0), back["units"], back["value"])
+        )  # fmt: skip
     return rows
+
+
+def _insert(rows: list[tuple]) -> None:
+    """Writes the rows with plain `executemany`: a model instance per row (`bulk_create`) cost
+    ten times the database's own work on a full build (1,000,000 rows)."""
+    table = connection.ops.quote_name(CohortDay._meta.db_table)
+    columns, marks = ", ".join(COLUMNS), ", ".join(["%s"] * len(COLUMNS))
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608 (names of ours)
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), BATCH):
+            cursor.executemany(sql, rows[start : start + BATCH])
 
 
 def refresh(store: Store) -> Refreshed:
@@ -167,12 +169,12 @@ def refresh(store: Store) -> Refreshed:
             stale = stale.filter(day__in=days)
         stale.delete()
         rows = _rows(store.pk, days)
-        CohortDay.objects.bulk_create(rows, batch_size=BATCH)
+        _insert(rows)
         RollupState.objects.update_or_create(
             store=store, defaults={"watermark": started, "refreshed_at": timezone.now()}
         )
     return Refreshed(
-        store.pk, len({row.day for row in rows}) if days is None else len(days), len(rows)
+        store.pk, len({row[1] for row in rows}) if days is None else len(days), len(rows)
     )
 
 

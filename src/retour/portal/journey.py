@@ -8,11 +8,10 @@ allows; what the session holds is only the shopper's answers, re-validated at ea
 """
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -38,21 +37,6 @@ from retour.returns.models import ReturnReason
 from retour.returns.services import NotEligible
 
 STEP_ORDER = ["items", "reasons", "resolution", "method", "review"]
-
-
-def _limits() -> tuple[throttle.Limit, throttle.Limit]:
-    conf = getattr(settings, "RETOUR_PORTAL", {})
-    per_ip = throttle.Limit(
-        "lookup-ip",
-        conf.get("LOOKUPS_PER_IP", 30),
-        timedelta(seconds=conf.get("LOOKUP_IP_WINDOW", 600)),
-    )
-    per_order = throttle.Limit(
-        "lookup-order",
-        conf.get("FAILURES_PER_ORDER", 5),
-        timedelta(seconds=conf.get("ORDER_WINDOW", 900)),
-    )
-    return per_ip, per_order
 
 
 def _url(page: Page, name: str, **kwargs: Any) -> str:
@@ -194,7 +178,7 @@ def lookup(request: HttpRequest, page: Page) -> HttpResponse:
         return show(
             request, page, "portal/journey/lookup.html", {**context, "errors": errors}, status=422
         )
-    per_ip, per_order = _limits()
+    per_ip, per_order = throttle.lookup_limits()
     ip = request.META.get("REMOTE_ADDR", "")
     order_key = f"{page.store.pk}:{number.lstrip('#').upper()}"
     wait = throttle.blocked([(per_ip, ip), (per_order, order_key)])

@@ -59,6 +59,7 @@ class QueueFilters:
     value_min: Decimal | None = None
     value_max: Decimal | None = None
     search: str = ""  # RMA, order number, e-mail or tracking number
+    product: int | None = None  # a product id: returns with a line of one of its variants
     sort: str = "newest"
     errors: tuple[str, ...] = field(default=(), compare=False)
 
@@ -101,6 +102,15 @@ def _risk(value: str, errors: list[str]) -> int | None:
     return int(value)
 
 
+def _product(value: str, errors: list[str]) -> int | None:
+    if not value:
+        return None
+    if not (value.isascii() and value.isdigit() and len(value) < 19):  # a 64-bit id
+        errors.append(_("%(field)s: unknown value.") % {"field": _("Product")})
+        return None
+    return int(value)
+
+
 def _choice(value: str, allowed, errors: list[str], label: str) -> str:
     if value and value not in allowed:
         errors.append(_("%(field)s: unknown value.") % {"field": label})
@@ -130,6 +140,7 @@ def parse_filters(params) -> QueueFilters:
         value_min=_decimal(params.get("value_min", "").strip(), errors, _("Minimum value")),
         value_max=_decimal(params.get("value_max", "").strip(), errors, _("Maximum value")),
         search=params.get("q", "").strip()[:200],
+        product=_product(params.get("product", "").strip(), errors),
         sort=_choice(params.get("sort", ""), SORTS, errors, _("Sort")) or "newest",
         errors=tuple(errors),
     )
@@ -195,6 +206,14 @@ def filtered_returns(*, stores: Mapping[str, int], filters: QueueFilters) -> Que
                 )
             )
         )
+    if filters.product is not None:
+        queryset = queryset.filter(
+            Exists(
+                ReturnLine.objects.filter(
+                    return_request=OuterRef("pk"), order_line__variant__product_id=filters.product
+                )
+            )
+        )
     if filters.risk_min is not None:
         queryset = queryset.filter(risk_score__gte=filters.risk_min)
     if filters.value_min is not None:
@@ -257,16 +276,26 @@ def queue_page(
 def status_counts(*, stores: Mapping[str, int], filters: QueueFilters) -> dict[str, int]:
     """For each status, how many returns of the chosen stores are in it, up to `COUNT_CAP` (a
     count equal to the cap means "at least"), whatever the other filters: one query of one
-    capped subquery per status, each read from the index on (store, status, …) alone."""
+    capped subquery per status, each an index-only scan of the index on (store, status, …).
+
+    Written in SQL: Django's compilation of thirteen subqueries took more time than the
+    database takes to answer them."""
     store_ids = _store_ids(stores, filters)
-    parts, params = [], []
-    for index, status in enumerate(ReturnStatus.values):
-        capped = Return.objects.filter(store_id__in=store_ids, status=status).order_by()
-        sql, sql_params = capped.values("pk")[:COUNT_CAP].query.sql_with_params()
-        # Django's own compiled SQL; every value is a parameter.
-        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS counted_{index})")  # noqa: S608
-        params.extend(sql_params)
-    with connections[Return.objects.db].cursor() as cursor:
+    if not store_ids:
+        return dict.fromkeys(ReturnStatus.values, 0)
+    connection = connections[Return.objects.db]
+    quote, meta = connection.ops.quote_name, Return._meta
+    table = quote(meta.db_table)
+    store, status = (quote(meta.get_field(name).column) for name in ("store", "status"))
+    in_stores = ", ".join(["%s"] * len(store_ids))
+    # Identifiers quoted from the model's meta; every value is a parameter.
+    capped = f"SELECT 1 FROM {table} WHERE {store} IN ({in_stores}) AND {status} = %s"  # noqa: S608
+    parts = [
+        f"(SELECT COUNT(*) FROM ({capped} LIMIT {COUNT_CAP:d}) AS counted_{index})"  # noqa: S608
+        for index in range(len(ReturnStatus.values))
+    ]
+    params = [value for name in ReturnStatus.values for value in (*store_ids, name)]
+    with connection.cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(parts), params)
         counts = cursor.fetchone()
     return dict(zip(ReturnStatus.values, counts, strict=True))

@@ -61,6 +61,24 @@ def _reasons(store_ids) -> list[tuple[str, str]]:
     return sorted(seen.items(), key=lambda item: item[1])
 
 
+def _label_rows(rows: list[Return]) -> None:
+    """Each row's status, method and resolution labels, translated once per page: Django's
+    `get_FOO_display` hashes every lazy label of the choices on each call, which took a fifth
+    of the page's CPU for 25 rows."""
+    labels = [
+        (name, {value: str(label) for value, label in choices.choices})
+        for name, choices in (
+            ("status", ReturnStatus),
+            ("method", ReturnMethod),
+            ("resolution", Resolution),
+        )
+    ]
+    for row in rows:
+        for name, by_value in labels:
+            value = getattr(row, name)
+            setattr(row, f"{name}_label", by_value.get(value, value))
+
+
 @staff_page(Scope.RETURNS_READ)
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
@@ -70,6 +88,7 @@ def index(request: HttpRequest) -> HttpResponse:
     page = queue.queue_page(
         stores=stores, filters=filters, cursor=request.GET.get("cursor", ""), limit=limit
     )
+    _label_rows(page.rows)
     filter_query = _filter_query(request)
     next_query = None
     if page.next_cursor:
