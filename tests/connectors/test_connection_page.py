@@ -46,7 +46,8 @@ def test_the_owner_connects_shopify_and_the_secrets_are_never_shown_back(
     assert TOKEN not in connection.credentials_encrypted
     assert connection.options == {"location_id": samples.LOCATION}
     html = client.get(PAGE).content.decode()
-    assert TOKEN not in html and SECRET not in html
+    assert TOKEN not in html
+    assert SECRET not in html
     assert "/connectors/store-a/shopify/webhook" in html
     assert AuditEvent.objects.get(store=store_a, verb="connection.saved").data == {
         "platform": "shopify",
@@ -137,9 +138,7 @@ def _queries(client) -> int:
     return len(queries)
 
 
-def test_the_health_costs_the_same_queries_for_1_and_50_rows(
-    connected, owner_a, session_client
-):
+def test_the_health_costs_the_same_queries_for_1_and_50_rows(connected, owner_a, session_client):
     client = session_client(owner_a)
     _events(connected, 1)
     _failed_write_backs(connected, 1)

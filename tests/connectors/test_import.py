@@ -102,3 +102,60 @@ def test_csv_rows_of_one_order_become_its_lines(store_a, tmp_path, capsys):
         ("SKU-A", 1, Decimal("3.00")),
         ("SKU-B", 2, Decimal("0")),
     ]
+
+
+def _fields(order):
+    skip = {"id", "created_at", "updated_at", "customer"}
+    lines = [
+        (line.external_id, line.sku, line.variant.sku, line.quantity, line.unit_price, line.tax)
+        for line in order.lines.select_related("variant").order_by("external_id")
+    ]
+    payments = list(
+        order.payments.order_by("reference").values_list(
+            "gateway", "reference", "captured", "refunded", "created_at"
+        )
+    )
+    row = {f.attname: getattr(order, f.attname) for f in order._meta.concrete_fields}
+    return {k: v for k, v in row.items() if k not in skip | {"customer_id"}}, lines, payments
+
+
+def _rich(n):
+    return _order(
+        n,
+        paid_at="2026-03-01T10:05:00+01:00",
+        updated_at="2026-03-02T08:00:00Z",
+        shipping_total="4.90",
+        tax_total="10.00",
+        total="64.90",
+        shipping_address={"line1": "2 rue du Caire", "postcode": "75002", "country": "fr"},
+        payments=[
+            {"gateway": "gift_card", "method": "gift_card", "reference": f"g{n}",
+             "captured": "20.00", "created_at": "2026-03-01T10:00:00Z"},
+            {"gateway": "stripe", "reference": f"pi_{n}", "captured": "44.90",
+             "refunded": "4.90", "created_at": "2026-03-01T10:00:01Z"},
+        ],
+    )  # fmt: skip
+
+
+def test_the_bulk_path_writes_what_the_upsert_writes(store_a, tmp_path, capsys):
+    from retour.commerce.inputs import OrderIn
+    from retour.commerce.services import upsert_order
+    from tests.factories import SYSTEM
+
+    _run(tmp_path, "orders.jsonl", json.dumps(_rich(1)), capsys=capsys)
+    reference = _rich(1) | {"number": "#2"}
+    del reference["external_id"]
+    upsert_order(store=store_a, external_id="ext-2", data=OrderIn(**reference), actor=SYSTEM)
+
+    bulk, upserted = (_fields(Order.objects.get(external_id=f"ext-{n}")) for n in (1, 2))
+
+    for row in (bulk[0], upserted[0]):
+        for name in ("external_id", "number", "payload_hash"):  # the re-import test covers the hash
+            row.pop(name)
+    assert bulk[0] == upserted[0]
+    assert [line[1:] for line in bulk[1]] == [line[1:] for line in upserted[1]]
+    assert [p[0] for p in bulk[2]] == ["gift_card", "stripe"]
+    assert [p[2:] for p in bulk[2]] == [p[2:] for p in upserted[2]]
+    order = Order.objects.get(external_id="ext-1")
+    assert order.customer.email == "buyer1@example.com"
+    assert order.shipping_address["line1"] == "2 rue du Caire"

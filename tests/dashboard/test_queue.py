@@ -16,7 +16,7 @@ from retour.accounts.scopes import Role
 from retour.logistics.services import issue_label
 from retour.returns import queue
 from retour.returns.choices import ReturnMethod, ReturnStatus
-from retour.returns.models import Return, ReturnEvent, SavedQueueView
+from retour.returns.models import Return, ReturnEvent, ReturnReason, SavedQueueView
 from tests.factories import SYSTEM, OrderFactory, ReturnFactory, staff_user
 from tests.logistics.factories import approved_return, warehouse
 from tests.logistics.samples import pages, text
@@ -150,6 +150,21 @@ def test_filters_by_value_risk_reason_and_dates(store_a, owner_a, client_of):
     Return.objects.filter(pk=cheap.pk).update(created_at=timezone.now() - dt.timedelta(days=40))
     since = (timezone.localdate() - dt.timedelta(days=5)).isoformat()
     assert _rmas(client.get(URL, {"from": since})) == [dear.rma]
+
+
+def test_the_reason_filter_matches_a_reason_and_its_sub_reasons(store_a, owner_a, client_of):
+    fit = ReturnReason.objects.create(store=store_a, code="fit", labels={"en": "Fit"})
+    small = ReturnReason.objects.create(
+        store=store_a, code="too-small", parent=fit, labels={"en": "Too small"}
+    )
+    damaged = ReturnReason.objects.create(store=store_a, code="damaged", labels={"en": "Damaged"})
+    by_fit, by_small, by_damage = _returns(store_a, 3)
+    for made, reason in ((by_fit, fit), (by_small, small), (by_damage, damaged)):
+        made.lines.update(reason=reason)
+    client = client_of(owner_a)
+    assert sorted(_rmas(client.get(URL, {"reason": "fit"}))) == sorted([by_fit.rma, by_small.rma])
+    assert _rmas(client.get(URL, {"reason": "too-small"})) == [by_small.rma]
+    assert _rmas(client.get(URL, {"reason": "none-such"})) == []
 
 
 def test_a_bad_filter_is_said_and_left_out(store_a, owner_a, client_of):

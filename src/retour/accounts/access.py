@@ -15,6 +15,7 @@ from retour.core.prepared import PreparedQuery
 class StoreGrant:
     store_id: int
     scopes: frozenset[str]
+    role: str = ""  # a staff member's role there; empty for an API key
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,8 @@ def staff_access(user) -> Access:
     return Access(
         actor=Actor.staff(user),
         grants={
-            slug: StoreGrant(store_id, ROLE_SCOPES[role]) for store_id, slug, role in memberships
+            slug: StoreGrant(store_id, ROLE_SCOPES[role], role)
+            for store_id, slug, role in memberships
         },
     )
 

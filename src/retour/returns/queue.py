@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from retour.commerce.models import Order
 from retour.core.codes import normalize_code
 from retour.returns.choices import Resolution, ReturnMethod, ReturnStatus
-from retour.returns.models import Return, ReturnLine
+from retour.returns.models import Return, ReturnLine, ReturnReason
 
 PAGE_SIZES = (25, 50, 100)
 COUNT_CAP = 1000
@@ -181,6 +181,20 @@ def _store_ids(stores: Mapping[str, int], filters: QueueFilters) -> list[int]:
     return [stores[slug] for slug in filters.stores if slug in stores] or list(stores.values())
 
 
+def _with_reason(store_ids: list[int], code: str) -> Exists:
+    """Returns with a line of that reason or one of its sub-reasons. The catalogue's reasons
+    are looked up first (a few rows): a code no reason has matches nothing at once, instead of
+    testing every return's lines against a join."""
+    reason_ids = list(
+        ReturnReason.objects.filter(store_id__in=store_ids)
+        .filter(Q(code=code) | Q(parent__code=code))
+        .values_list("pk", flat=True)
+    )
+    return Exists(
+        ReturnLine.objects.filter(return_request=OuterRef("pk"), reason_id__in=reason_ids)
+    )
+
+
 def filtered_returns(*, stores: Mapping[str, int], filters: QueueFilters) -> QuerySet[Return]:
     """The returns of the stores (slug → id, those the caller may see) that pass the filters,
     annotated with `value`, unordered."""
@@ -199,13 +213,7 @@ def filtered_returns(*, stores: Mapping[str, int], filters: QueueFilters) -> Que
             created_at__lt=_day_start(filters.created_to + timedelta(days=1))
         )
     if filters.reason:
-        queryset = queryset.filter(
-            Exists(
-                ReturnLine.objects.filter(return_request=OuterRef("pk")).filter(
-                    Q(reason__code=filters.reason) | Q(reason__parent__code=filters.reason)
-                )
-            )
-        )
+        queryset = queryset.filter(_with_reason(store_ids, filters.reason))
     if filters.product is not None:
         queryset = queryset.filter(
             Exists(

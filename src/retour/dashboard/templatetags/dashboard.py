@@ -1,12 +1,16 @@
 from django import template
 
-from retour.dashboard.access import owned_store_ids
+from retour.dashboard.navigation import links_for
+from retour.dashboard.views.common import access_of
 
 register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def owns_a_store(context) -> bool:
-    """Whether the signed-in user owns a store: the navigation then shows the owners' pages."""
+def navigation(context) -> list:
+    """The header's links for the signed-in staff member (the request's access, no new query
+    on a page that already checked it)."""
     request = context.get("request")
-    return bool(request is not None and owned_store_ids(request))
+    if request is None or not request.user.is_authenticated:
+        return []
+    return links_for(access_of(request))
