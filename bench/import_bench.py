@@ -99,7 +99,10 @@ def main() -> None:
         url = args.pg
     else:
         url = f"sqlite:///{tempfile.mkdtemp(prefix='retour-import-')}/db.sqlite3"
-    print(json.dumps(run(url, path, args.batch)))
+    figures = run(url, path, args.batch) | {"load_average": os.getloadavg()[0]}
+    out = BENCH_DIR / "results" / f"import-{args.engine}-{args.orders}.json"
+    out.write_text(json.dumps(figures, indent=2) + "\n")
+    print(json.dumps(figures))
 
 
 if __name__ == "__main__":

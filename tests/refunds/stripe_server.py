@@ -80,7 +80,14 @@ class FakeStripe:
                 length = int(self.headers.get("Content-Length") or 0)
                 form = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
                 key = self.headers.get("Idempotency-Key", "")
-                fake.requests.append({"path": self.path, "form": form, "key": key})
+                fake.requests.append(
+                    {
+                        "path": self.path,
+                        "form": form,
+                        "key": key,
+                        "authorization": self.headers.get("Authorization", ""),
+                    }
+                )
                 if not self._authorised():
                     return
                 if self.path == "/v1/checkout/sessions":

@@ -112,6 +112,43 @@ def test_a_paid_difference_orders_the_instant_replacement_once(store_a, stripe):
     assert exchange.replacement_order.lines.get().variant_id == exchange.variant_id
 
 
+def test_the_paid_difference_is_the_replacement_orders_payment_once(store_a, stripe):
+    exchange = _exchange(store_a, "45.00", instant=True)
+    paid = {"payment_status": "paid", "payment_intent": "pi_42", "amount_total": 1500}
+
+    for kind in ("checkout.session.completed", "checkout.session.async_payment_succeeded"):
+        _webhook(store_a, kind, exchange.payment_session, currency="eur", **paid)
+
+    exchange.refresh_from_db()
+    payment = Payment.objects.get(order=exchange.replacement_order)
+    assert (payment.gateway, payment.reference) == (Gateway.STRIPE, "pi_42")
+    assert payment.captured == exchange.replacement_order.total == D("15.00")
+    assert exchange.return_request.events.filter(kind="exchange_paid").count() == 1
+
+
+def test_a_difference_paid_before_the_trigger_is_kept_until_the_replacement_is_ordered(
+    store_a, stripe
+):
+    exchange = _exchange(store_a, "45.00")
+    _webhook(
+        store_a,
+        "checkout.session.completed",
+        exchange.payment_session,
+        payment_status="paid",
+        payment_intent="pi_7",
+        amount_total=1500,
+        currency="eur",
+    )
+    exchange.refresh_from_db()
+    assert (exchange.paid_reference, exchange.paid_amount) == ("pi_7", D("15.00"))
+
+    inspect_return(exchange.return_request)
+    run_ready_jobs()
+
+    exchange.refresh_from_db()
+    assert Payment.objects.get(order=exchange.replacement_order).reference == "pi_7"
+
+
 def test_a_completed_page_whose_payment_is_still_pending_orders_nothing(store_a, stripe):
     exchange = _exchange(store_a, "45.00", instant=True)
 

@@ -189,4 +189,21 @@ def test_a_page_open_longer_than_stripe_allows_is_refused(stripe):
 def test_checkout_events_say_whether_the_page_was_paid(kind, payment_status, outcome):
     obj = {"id": "cs_1", "object": "checkout.session", "payment_status": payment_status}
 
-    assert payment_from_event({"type": kind, "data": {"object": obj}}) == outcome
+    found = payment_from_event({"type": kind, "data": {"object": obj}})
+
+    assert (found and (found.session, found.outcome)) == outcome
+
+
+def test_a_paid_page_names_the_payment_and_its_amount_in_our_units():
+    obj = {
+        "id": "cs_1",
+        "object": "checkout.session",
+        "payment_status": "paid",
+        "payment_intent": "pi_9",
+        "amount_total": 1500,
+        "currency": "eur",
+    }
+
+    found = payment_from_event({"type": "checkout.session.completed", "data": {"object": obj}})
+
+    assert (found.payment_reference, found.amount, found.currency) == ("pi_9", Decimal("15"), "EUR")

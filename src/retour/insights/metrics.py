@@ -274,7 +274,8 @@ class StageRow:
 def time_per_stage(scope: Slice) -> list[StageRow]:
     """How long returns stay in each status: for each move of a return requested in the period,
     the time until its next move, averaged per status (one query). Statuses still current
-    have no next move and are left out of the average."""
+    have no next move and are left out (counted and averaged on the next move, which is NULL
+    for them: filtering on it would run the subquery twice)."""
     next_move = (
         ReturnEvent.objects.filter(
             return_request_id=OuterRef("return_request_id"),
@@ -288,15 +289,16 @@ def time_per_stage(scope: Slice) -> list[StageRow]:
         ReturnEvent.objects.filter(return_request__in=scope.returns())
         .exclude(to_status="")
         .annotate(left_at=Subquery(next_move))
-        .filter(left_at__isnull=False)
         .annotate(
             stay=ExpressionWrapper(F("left_at") - F("created_at"), output_field=DurationField())
         )
         .values("to_status")
-        .annotate(count=Count("pk"), average=Avg("stay"))
+        .annotate(count=Count("left_at"), average=Avg("stay"))
         .order_by("to_status")
     )
-    return [StageRow(row["to_status"], row["count"], row["average"]) for row in rows]
+    return [
+        StageRow(row["to_status"], row["count"], row["average"]) for row in rows if row["count"]
+    ]
 
 
 @dataclass(frozen=True)

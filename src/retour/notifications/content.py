@@ -135,24 +135,35 @@ def email_context(event: OutboxEvent, store: Store, shopper: Shopper) -> dict[st
             "balance": credit.get("balance", ""),
             "currency": credit.get("currency", "EUR"),
         },
-        "exchange": {"order_number": data.get("order", "")},
+        "exchange": {
+            "order_number": data.get("order", ""),
+            # The price difference to pay on the payment page (`return.exchange_payment_requested`).
+            "amount": data.get("amount", ""),
+            "currency": data.get("currency", "EUR"),
+            "payment_link": data.get("payment_link", ""),
+            "pay_by": _moment(data.get("pay_by", ""), store, shopper.language),
+        },
         "withdrawal": _withdrawal_context(withdrawal, store, shopper.language),
     }
+
+
+def _moment(iso: str, store: Store, language: str) -> str:
+    """A moment of the payload (ISO 8601) as the shopper reads it: date and time in the store's
+    time zone, in their language; "" when there is none."""
+    if not iso:
+        return ""
+    moment = datetime.fromisoformat(iso).astimezone(ZoneInfo(store.timezone or "UTC"))
+    return format_datetime(moment, format="long", locale=babel_locale(language))
 
 
 def _withdrawal_context(withdrawal: dict[str, Any], store: Store, language: str) -> dict[str, Any]:
     """The notice as the acknowledgement states it: its number, the date and time it was
     received (in the store's time zone), the goods, and the model form's address."""
-    notified = withdrawal.get("notified_at", "")
-    received = ""
-    if notified:
-        moment = datetime.fromisoformat(notified).astimezone(ZoneInfo(store.timezone or "UTC"))
-        received = format_datetime(moment, format="long", locale=babel_locale(language))
     base = f"{settings.PUBLIC_URL}/returns/{store.slug}/"
     return {
         "number": withdrawal.get("number", ""),
         "name": withdrawal.get("name", ""),
-        "received_at": received,
+        "received_at": _moment(withdrawal.get("notified_at", ""), store, language),
         "ordered_on": (withdrawal.get("order") or {}).get("placed_at", ""),
         "lines": [
             {"title": line.get("title", ""), "quantity": line.get("quantity", 0)}
@@ -180,6 +191,10 @@ def sample_event(store: Store, event_type: str) -> OutboxEvent:
             "tracking_number": "6A12345678901",
             "order": "1042-X1",
             "expires_on": expected,
+            "amount": "15.00",
+            "currency": store.currency or "EUR",
+            "payment_link": "https://checkout.stripe.com/c/pay/cs_test_a1b2c3",
+            "pay_by": (timezone.now() + timedelta(hours=23)).isoformat(),
         },
         "refund": {
             "reference": "RF-3H7K-Q2WD",

@@ -42,6 +42,7 @@ EMAIL_EVENTS: tuple[str, ...] = (
     "return.inspected",
     "refund.succeeded",  # with the reference and the expected date
     "store_credit.issued",
+    "return.exchange_payment_requested",  # the price difference to pay, its link and expiry
     "return.exchange_ordered",  # the replacement is on its way
     "return.expiry_reminder",  # before the return window closes
     "return.feedback_requested",

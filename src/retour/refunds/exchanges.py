@@ -27,6 +27,7 @@ from retour.commerce.audit import record_audit
 from retour.commerce.models import (
     Order,
     OrderLine,
+    Payment,
     StockLevel,
     StockMovement,
     Variant,
@@ -36,8 +37,9 @@ from retour.core.actors import Actor
 from retour.core.errors import Conflict, InvalidRequest
 from retour.core.money import quantize
 from retour.refunds.adapters import PaymentRequest, payment_gateway_for
+from retour.refunds.adapters.stripe import CheckoutOutcome
 from retour.refunds.calculation import RefundInput, UnitsInput, calculate
-from retour.refunds.choices import ExchangeStatus
+from retour.refunds.choices import ExchangeStatus, Gateway
 from retour.refunds.models import Exchange, RefundSettings
 from retour.refunds.services import (
     AUTOMATIC,
@@ -178,18 +180,43 @@ def request_exchange(
 
 
 @transaction.atomic
-def record_difference_paid(*, exchange: Exchange, actor: Actor) -> Exchange:
-    """The shopper paid the price difference (the payment link's webhook or finance)."""
+def record_difference_paid(
+    *,
+    exchange: Exchange,
+    actor: Actor,
+    gateway: str = Gateway.MANUAL,
+    reference: str = "",
+    amount: Decimal | None = None,
+) -> Exchange:
+    """The shopper paid the price difference: through the payment page (its webhook names the
+    gateway's payment and amount) or to finance (the difference, by hand). The payment is kept
+    on the exchange and becomes the replacement order's `Payment`, so what came in is traced
+    like what goes out. The same payment told twice changes nothing."""
     exchange = Exchange.objects.select_for_update().get(pk=exchange.pk)
+    if reference and exchange.paid_reference == reference:
+        return exchange  # a replayed webhook
     if exchange.status != ExchangeStatus.AWAITING_PAYMENT:
         raise Conflict(_("This exchange is not waiting for a payment."))
-    Exchange.objects.filter(pk=exchange.pk).update(status=ExchangeStatus.RESERVED)
-    exchange.status = ExchangeStatus.RESERVED
+    paid = {
+        "status": ExchangeStatus.RESERVED,
+        "paid_amount": exchange.price_difference if amount is None else amount,
+        "paid_gateway": gateway,
+        "paid_reference": reference or f"exchange-{exchange.pk}",
+        "paid_at": timezone.now(),
+    }
+    Exchange.objects.filter(pk=exchange.pk).update(**paid)
+    for name, value in paid.items():
+        setattr(exchange, name, value)
     lifecycle.record_event(
         exchange.return_request,
         "exchange_paid",
         actor=actor,
-        data={"exchange": exchange.pk, "amount": str(exchange.price_difference)},
+        data={
+            "exchange": exchange.pk,
+            "amount": str(exchange.paid_amount),
+            "gateway": gateway,
+            "reference": exchange.paid_reference,
+        },
     )
     # Paid after the return reached its trigger: nothing else to wait for.
     return_request = exchange.return_request
@@ -263,17 +290,23 @@ def create_payment_link(*, exchange_id: int, gateway: Any = None) -> Exchange:
     return exchange
 
 
-def record_payment_outcome(*, store_id: int, session: str, outcome: str) -> Exchange | None:
+def record_payment_outcome(*, store_id: int, checkout: CheckoutOutcome) -> Exchange | None:
     """The gateway says the shopper paid the difference (the replacement can be ordered) or
     the page expired or the payment failed (the exchange is released, its stock goes back).
     Repeated events change nothing; an unknown page is ignored (None)."""
-    exchange = Exchange.objects.filter(store_id=store_id, payment_session=session).first()
+    exchange = Exchange.objects.filter(store_id=store_id, payment_session=checkout.session).first()
     if exchange is None or exchange.status != ExchangeStatus.AWAITING_PAYMENT:
         return exchange
     actor = Actor.system("payments")
-    if outcome == "paid":
-        return record_difference_paid(exchange=exchange, actor=actor)
-    return release_exchange(exchange=exchange, actor=actor, reason=f"payment {outcome}")
+    if checkout.outcome == "paid":
+        return record_difference_paid(
+            exchange=exchange,
+            actor=actor,
+            gateway=Gateway.STRIPE,
+            reference=checkout.payment_reference or checkout.session,
+            amount=checkout.amount if checkout.currency == exchange.currency else None,
+        )
+    return release_exchange(exchange=exchange, actor=actor, reason=f"payment {checkout.outcome}")
 
 
 @transaction.atomic
@@ -318,6 +351,15 @@ def place_replacement_order(*, exchange: Exchange, actor: Actor) -> Order:
         unit_price=exchange.variant.price,
         discount=paid_by_return,
     )
+    if exchange.paid_amount:
+        Payment.objects.create(
+            order=replacement,
+            gateway=exchange.paid_gateway,
+            method="card" if exchange.paid_gateway == Gateway.STRIPE else "manual",
+            reference=exchange.paid_reference,
+            captured=exchange.paid_amount,
+            created_at=exchange.paid_at or now,
+        )
     Exchange.objects.filter(pk=exchange.pk).update(
         status=ExchangeStatus.ORDERED, replacement_order=replacement
     )

@@ -30,6 +30,7 @@ from retour.refunds.choices import (
     RefundTrigger,
     ShippingRule,
 )
+from retour.refunds.crypto import decrypt_secret, encrypt_secret
 from retour.returns.models import Return, ReturnLine
 
 MONEY_FIELD = models.DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES)
@@ -47,6 +48,19 @@ def _rate_field(verbose_name: str, **kwargs) -> models.DecimalField:
     return models.DecimalField(verbose_name, max_digits=5, decimal_places=4, default=0, **kwargs)
 
 
+def _encrypted(column: str) -> property:
+    """A secret kept encrypted in `column`: reading it decrypts, assigning it encrypts (so
+    `RefundSettings(stripe_secret_key=…)` works too); the clear value is never stored."""
+
+    def read(settings: "RefundSettings") -> str:
+        return decrypt_secret(getattr(settings, column))
+
+    def write(settings: "RefundSettings", value: str) -> None:
+        setattr(settings, column, encrypt_secret(value))
+
+    return property(read, write)
+
+
 class RefundSettings(models.Model):
     """How a store refunds. A store without a row gets the defaults (`RefundSettings.for_store`)."""
 
@@ -54,10 +68,12 @@ class RefundSettings(models.Model):
     gateway = models.CharField(
         _("gateway"), max_length=20, choices=Gateway.choices, default=Gateway.MANUAL
     )
-    # Kept in the database so that each store has its own account. Use a restricted key
-    # (rk_…) with the refunds permission only.
-    stripe_secret_key = models.CharField(_("Stripe secret key"), max_length=200, blank=True)
-    stripe_webhook_secret = models.CharField(_("Stripe webhook secret"), max_length=200, blank=True)
+    # Kept in the database so that each store has its own account, encrypted (`refunds.crypto`):
+    # the columns hold Fernet tokens, never a key. Read and set them through `stripe_secret_key`
+    # and `stripe_webhook_secret` below; no page or API answer shows them back. Use a restricted
+    # key (rk_…) with the refunds and Checkout permissions only.
+    stripe_secret_key_encrypted = models.TextField(blank=True, editable=False)
+    stripe_webhook_secret_encrypted = models.TextField(blank=True, editable=False)
     stripe_api_base = models.URLField(_("Stripe API address"), default="https://api.stripe.com")
     card_delay_days = models.PositiveSmallIntegerField(
         _("days for a card refund to arrive"), default=5
@@ -96,6 +112,13 @@ class RefundSettings(models.Model):
 
     def __str__(self) -> str:
         return f"refund settings of {self.store}"
+
+    stripe_secret_key = _encrypted("stripe_secret_key_encrypted")
+    stripe_webhook_secret = _encrypted("stripe_webhook_secret_encrypted")
+
+    def has_secret(self, name: str) -> bool:
+        """Whether the secret `name` is set, without decrypting it."""
+        return bool(getattr(self, f"{name}_encrypted"))
 
     @classmethod
     def for_store(cls, store_id: int) -> "RefundSettings":
@@ -300,6 +323,12 @@ class Exchange(models.Model):
     # The gateway's payment page for the difference (a Stripe Checkout Session `cs_…`).
     payment_session = models.CharField(max_length=200, blank=True, db_index=True)
     payment_expires_at = models.DateTimeField(_("pay by"), null=True, blank=True)
+    # The difference once paid: how much, through which gateway, its reference there (Stripe's
+    # PaymentIntent `pi_…`, else the session); it becomes the replacement order's Payment.
+    paid_amount = money_field(_("difference paid"), null=True, blank=True, default=None)
+    paid_gateway = models.CharField(max_length=20, blank=True)
+    paid_reference = models.CharField(max_length=200, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(
         max_length=20, choices=ExchangeStatus.choices, default=ExchangeStatus.RESERVED
     )

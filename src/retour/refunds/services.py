@@ -1115,10 +1115,11 @@ def update_refund_settings(
     for name, value in [*values.items(), *((k, v) for k, v in secrets.items() if v)]:
         if name in ("id", "store", "store_id") or (name in SECRET_SETTINGS) != (name in secrets):
             raise InvalidRequest(_("Unknown refund setting: %s") % name)
-        if getattr(settings, name) != value:
+        # A secret given is a replacement (encrypted by the model; the old one is not read).
+        if name in SECRET_SETTINGS or getattr(settings, name) != value:
             setattr(settings, name, value)
             changed.append(name)
-    if settings.gateway == Gateway.STRIPE and not settings.stripe_secret_key:
+    if settings.gateway == Gateway.STRIPE and not settings.has_secret("stripe_secret_key"):
         raise InvalidRequest(
             _("Enter the Stripe secret key to refund through Stripe."), field="stripe_secret_key"
         )

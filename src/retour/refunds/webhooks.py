@@ -35,6 +35,6 @@ def handle_stripe_webhook(*, store_id: int, payload: bytes, signature: str) -> s
         return "refund"
     payment = payment_from_event(event)
     if payment is not None:
-        exchanges.record_payment_outcome(store_id=store_id, session=payment[0], outcome=payment[1])
+        exchanges.record_payment_outcome(store_id=store_id, checkout=payment)
         return "payment"
     return "ignored"

@@ -142,20 +142,34 @@ def send_json(
 ) -> Any:
     """One JSON request; the parsed answer. 429, 5xx and network failures are retryable
     `ConnectorError`s; other 4xx are not (the request is wrong: retrying will not help)."""
+    data = None if body is None else json.dumps(body).encode()
+    raw = send_bytes(method, url, data=data, content_type="application/json", headers=headers)
+    return json.loads(raw) if raw.strip() else {}
+
+
+def send_bytes(
+    method: str,
+    url: str,
+    *,
+    data: bytes | None = None,
+    content_type: str = "application/json",
+    headers: Mapping[str, str] | None = None,
+) -> bytes:
+    """One request with a body already encoded (JSON, or XML for PrestaShop's webservice); the
+    raw answer. Failures as `send_json` says."""
     if not url.startswith(("http://", "https://")):
         raise ConnectorError(f"not an http(s) address: {url}")
-    data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 - checked above
     request.add_header("Accept", "application/json")
     request.add_header("User-Agent", "Retour")
     if data is not None:
-        request.add_header("Content-Type", "application/json")
+        request.add_header("Content-Type", content_type)
     for name, value in (headers or {}).items():
         request.add_header(name, value)
     timeout = settings.RETOUR_CONNECTORS["HTTP_TIMEOUT"]
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            raw = response.read()
+            return response.read()
     except urllib.error.HTTPError as error:
         detail = error.read()[:500].decode(errors="replace")
         raise ConnectorError(
@@ -164,4 +178,3 @@ def send_json(
         ) from error
     except (TimeoutError, urllib.error.URLError) as error:
         raise ConnectorError(f"{method} {url} failed: {error}", retryable=True) from error
-    return json.loads(raw) if raw.strip() else {}

@@ -37,7 +37,7 @@ class RefundSettingsForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name in SECRET_SETTINGS:
-            stored = bool(getattr(self.instance, name))
+            stored = self.instance.has_secret(name)
             self.fields[name].help_text = (
                 gettext_lazy("Set. Leave empty to keep it; type a new one to replace it.")
                 if stored

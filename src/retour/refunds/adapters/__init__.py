@@ -42,17 +42,26 @@ __all__ = [
 def gateway_for(name: str, settings=None) -> RefundGateway:
     """The gateway a payment is refunded through. `settings` is the store's RefundSettings."""
     if name == "stripe":
-        if settings is None or not settings.stripe_secret_key:
+        if settings is None or not settings.has_secret("stripe_secret_key"):
             raise PermanentGatewayError("Stripe is not configured for this store")
-        return StripeGateway(
-            secret_key=settings.stripe_secret_key, base_url=settings.stripe_api_base
-        )
+        return _stripe(settings)
     return ManualGateway()
 
 
 def payment_gateway_for(settings) -> StripeGateway | None:
     """The gateway that takes a payment from the shopper (an exchange's price difference):
     Stripe when the store refunds through Stripe; None when finance collects it by hand."""
-    if settings.gateway != "stripe" or not settings.stripe_secret_key:
+    if settings.gateway != "stripe" or not settings.has_secret("stripe_secret_key"):
         return None
-    return StripeGateway(secret_key=settings.stripe_secret_key, base_url=settings.stripe_api_base)
+    return _stripe(settings)
+
+
+def _stripe(settings) -> StripeGateway:
+    """The Stripe client of a store: its secret key is decrypted here, for this client only."""
+    try:
+        secret_key = settings.stripe_secret_key
+    except ValueError as error:  # the encryption key changed since the secret was saved
+        raise PermanentGatewayError(
+            "The Stripe secret key cannot be decrypted: enter it again", code="secret_key"
+        ) from error
+    return StripeGateway(secret_key=secret_key, base_url=settings.stripe_api_base)

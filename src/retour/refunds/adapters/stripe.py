@@ -14,6 +14,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -224,10 +225,22 @@ def sign_webhook(payload: bytes, secret: str, timestamp: int) -> str:
     return f"t={timestamp},v1={digest.hexdigest()}"
 
 
-def payment_from_event(event: dict[str, Any]) -> tuple[str, str] | None:
-    """(session id, "paid" | "expired" | "failed") from a Checkout Session event, or None.
-    `checkout.session.completed` with `payment_status` "unpaid" (a delayed method such as a SEPA
-    debit) is not paid yet: `async_payment_succeeded` follows."""
+@dataclass(frozen=True)
+class CheckoutOutcome:
+    """What a Checkout Session event says: the page (`cs_…`), "paid" | "expired" | "failed",
+    and for a payment the PaymentIntent that took the money (`pi_…`) and its amount."""
+
+    session: str
+    outcome: str
+    payment_reference: str = ""
+    amount: Decimal | None = None
+    currency: str = ""
+
+
+def payment_from_event(event: dict[str, Any]) -> CheckoutOutcome | None:
+    """The outcome of a Checkout Session event, or None. `checkout.session.completed` with
+    `payment_status` "unpaid" (a delayed method such as a SEPA debit) is not paid yet:
+    `async_payment_succeeded` follows."""
     kind = str(event.get("type", ""))
     data = event.get("data", {}).get("object", {})
     if not kind.startswith("checkout.session.") or data.get("object") != "checkout.session":
@@ -238,7 +251,16 @@ def payment_from_event(event: dict[str, Any]) -> tuple[str, str] | None:
         "checkout.session.async_payment_failed": "failed",
         "checkout.session.expired": "expired",
     }.get(kind, "")
-    return (str(data.get("id", "")), outcome) if outcome else None
+    if not outcome:
+        return None
+    currency, amount = str(data.get("currency") or "").upper(), data.get("amount_total")
+    return CheckoutOutcome(
+        session=str(data.get("id", "")),
+        outcome=outcome,
+        payment_reference=str(data.get("payment_intent") or ""),
+        amount=from_stripe_amount(int(amount), currency) if amount is not None else None,
+        currency=currency,
+    )
 
 
 def refund_from_event(event: dict[str, Any]) -> GatewayRefund | None:
@@ -250,6 +272,7 @@ def refund_from_event(event: dict[str, Any]) -> GatewayRefund | None:
 
 
 __all__ = [
+    "CheckoutOutcome",
     "StripeGateway",
     "payment_from_event",
     "refund_from_event",
