@@ -453,6 +453,10 @@ def main() -> None:
     parser.add_argument("--sqlite", action="store_true")
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--samples", type=int, default=10)
+    parser.add_argument("--days", default=f"90,{DAYS}", help="the periods timed, in days")
+    parser.add_argument(
+        "--keep-rollup", action="store_true", help="refresh the rollup instead of rebuilding it"
+    )
     args = parser.parse_args()
     label = configure(args.sqlite, args.orders)
 
@@ -474,17 +478,18 @@ def main() -> None:
         results["build_s"] = round(time.perf_counter() - started, 1)
     orders = Order.objects.filter(store=store).count()
     print(f"{orders:,} orders")
-    RollupState.objects.filter(store=store).delete()  # so that the first refresh builds all
-    CohortDay.objects.filter(store=store).delete()
+    if not args.keep_rollup:  # so that the first refresh builds it all
+        RollupState.objects.filter(store=store).delete()
+        CohortDay.objects.filter(store=store).delete()
     started = time.perf_counter()
     full = rollups.refresh(store)
     results["refresh_first_s"] = round(time.perf_counter() - started, 2)
     if connection.vendor == "postgresql":  # as autovacuum would after such a write
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE insights_cohortday")
-    print(
-        f"full rollup build: {full.days} days, {full.rows:,} rows, {results['refresh_first_s']} s"
-    )
+    what = "refresh" if args.keep_rollup else "full build"
+    seconds = results["refresh_first_s"]
+    print(f"first refresh ({what}): {full.days} days, {full.rows:,} rows, {seconds} s")
     add_activity(store.pk, 1000)
     started = time.perf_counter()
     step = rollups.refresh(store)
@@ -493,7 +498,7 @@ def main() -> None:
         f"incremental refresh after 1,000 orders and 1,000 returns: {step.days} days, "
         f"{step.rows:,} rows, {results['refresh_incremental_s']} s"
     )
-    for days in (90, DAYS):
+    for days in (int(days) for days in args.days.split(",")):
         for name, call in {**queries(store.pk, days), **pages(days)}.items():
             call()  # warm up
             figures, _ = timed(call, args.samples)

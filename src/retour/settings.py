@@ -99,6 +99,11 @@ def _database() -> dict:
         }
         config["CONN_MAX_AGE"] = 0 if config["NAME"] == ":memory:" else config["CONN_MAX_AGE"]
         config["TEST"] = {"NAME": env_str("RETOUR_TEST_SQLITE_NAME") or None}
+    else:
+        # PostgreSQL's JIT compiles any query whose estimated cost passes 100,000: on the
+        # insights' grouped reads it spent 4.5 s compiling a query that runs in 0.5 s
+        # (bench/insights_bench.py, EXPLAIN ANALYZE). Retour's queries are short: no JIT.
+        config.setdefault("OPTIONS", {})["options"] = "-c jit=off"
     return config
 
 

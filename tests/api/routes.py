@@ -135,6 +135,18 @@ def _credit_code(t: Tenant) -> dict[str, Any]:
     return {"code": StoreCreditAccount.objects.get(store=t.store).code}
 
 
+def _exchange(t: Tenant) -> dict[str, Any]:
+    """The return's line swapped for the same item (another size, say), one unit in stock."""
+    from retour.commerce.models import StockLevel, Warehouse
+
+    variant = t.return_lines[0].order_line.variant
+    warehouse = Warehouse.objects.filter(store=t.store).order_by(
+        "-is_default", "id"
+    ).first() or Warehouse.objects.create(store=t.store, code="main", country="FR")
+    StockLevel.objects.get_or_create(warehouse=warehouse, variant=variant, defaults={"on_hand": 1})
+    return {"lines": [{"return_line_id": t.return_lines[0].pk, "variant_id": variant.pk}]}
+
+
 def _action(path: str, scope: str, body: Params | None = None) -> Route:
     return Route("POST", f"{S}/returns/{{rma}}/{path}", scope, _rma, body)
 
@@ -282,6 +294,7 @@ ROUTES: list[Route] = [
     Route("GET", f"{S}/refunds", Scope.RETURNS_READ, own_store_status=200),
     Route("GET", f"{S}/refunds/{{reference}}", Scope.RETURNS_READ, _refund),
     _action("refunds", Scope.REFUNDS_WRITE, lambda t: {}),
+    _action("exchange", Scope.REFUNDS_WRITE, _exchange),
     Route("POST", f"{S}/refunds/{{reference}}/approve", Scope.REFUNDS_APPROVE, _refund),
     Route("POST", f"{S}/refunds/{{reference}}/retry", Scope.REFUNDS_WRITE, _refund),
     Route(

@@ -10,15 +10,18 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from retour.accounts.scopes import Role, Scope
+from retour.commerce.models import StockLevel
 from retour.core.actors import Actor
 from retour.refunds.adapters.stripe import sign_webhook
-from retour.refunds.models import Refund, RefundSettings, StoreCreditEntry
+from retour.refunds.models import Exchange, Refund, RefundSettings, StoreCreditEntry
 from retour.refunds.services import compute_refund
 from retour.returns import services as returns
 from retour.returns.services import LineRequest
 from retour.warehouse import services as warehouse
 from tests.api.conftest import add_money
-from tests.factories import SYSTEM, OrderFactory, staff_user
+from tests.factories import SYSTEM, OrderFactory, VariantFactory, WarehouseFactory, staff_user
+from tests.refunds.helpers import make_order, open_return
+from tests.refunds.stripe_server import SECRET, FakeStripe
 from tests.warehouse.helpers import parcel_on_its_way, warehouse_of
 
 pytestmark = pytest.mark.django_db
@@ -239,3 +242,106 @@ def test_the_stripe_webhook_checks_the_stores_signature(client, store_a, store_b
     assert _stripe_post(client, "store-a", payload, "whsec_b").status_code == 401
     assert _stripe_post(client, "store-b", payload, "whsec_a").status_code == 401
     assert _stripe_post(client, "nope", payload, "whsec_a").status_code == 401
+
+
+# --- exchanges -------------------------------------------------------------------------------
+
+
+def _stock(store, price, on_hand=1):
+    variant = VariantFactory(store=store, price=D(price))
+    StockLevel.objects.create(
+        warehouse=WarehouseFactory(store=store), variant=variant, on_hand=on_hand
+    )
+    return variant
+
+
+def _exchange_return(store, lines=((1, "30.00", "0", "0"),)):
+    return open_return(make_order(store, lines=lines), resolution="exchange")
+
+
+def _lines(return_request, *variants):
+    return {
+        "lines": [
+            {"return_line_id": line.pk, "variant_id": variant.pk}
+            for line, variant in zip(return_request.lines.order_by("id"), variants, strict=True)
+        ]
+    }
+
+
+def test_a_dearer_exchange_reserves_the_stock_and_answers_its_payment_page_once(api_a, store_a):
+    with FakeStripe() as stripe:
+        RefundSettings.objects.create(
+            store=store_a, gateway="stripe", stripe_secret_key=SECRET, stripe_api_base=stripe.url
+        )
+        return_request, variant = _exchange_return(store_a), _stock(store_a, "45.00")
+        url, body = f"{S}/returns/{return_request.rma}/exchange", _lines(return_request, variant)
+
+        first = _post(api_a, url, body, **{"Idempotency-Key": "swap-1"})
+        again = _post(api_a, url, body, **{"Idempotency-Key": "swap-1"})
+
+    assert first.status_code == again.status_code == 201, first.content
+    assert first.json() == again.json()
+    (exchange,) = first.json()
+    assert (exchange["status"], exchange["sku"]) == ("awaiting_payment", variant.sku)
+    assert D(exchange["price_difference"]) == D("15.00")
+    assert exchange["payment_link"] == next(iter(stripe.sessions.values()))["url"]
+    assert exchange["payment_expires_at"]
+    assert len(stripe.sessions) == 1
+    assert StockLevel.objects.get(variant=variant).reserved == 1
+
+
+def test_a_cheaper_exchange_waits_reserved_with_the_difference_to_refund(api_a, store_a):
+    return_request, variant = _exchange_return(store_a), _stock(store_a, "19.99")
+
+    response = _post(
+        api_a, f"{S}/returns/{return_request.rma}/exchange", _lines(return_request, variant)
+    )
+
+    assert response.status_code == 201, response.content
+    (exchange,) = response.json()
+    assert (exchange["status"], exchange["payment_link"]) == ("reserved", "")
+    assert D(exchange["price_difference"]) == D("-10.01")
+
+
+def test_a_replacement_out_of_stock_is_409_with_the_reason_and_reserves_nothing(api_a, store_a):
+    return_request = _exchange_return(store_a, lines=[(1, "30.00", "0", "0")] * 2)
+    in_stock, sold_out = _stock(store_a, "30.00"), _stock(store_a, "30.00", on_hand=0)
+
+    response = _post(
+        api_a,
+        f"{S}/returns/{return_request.rma}/exchange",
+        _lines(return_request, in_stock, sold_out),
+    )
+
+    assert response.status_code == 409, response.content
+    assert response.json()["code"] == "out_of_stock"
+    assert sold_out.sku in response.json()["message"]
+    assert not Exchange.objects.exists()
+    assert StockLevel.objects.get(variant=in_stock).reserved == 0
+
+
+def test_another_stores_return_or_item_is_404_and_changes_nothing(api_a, store_a, store_b):
+    ours, theirs = _exchange_return(store_a), _exchange_return(store_b)
+    their_variant = _stock(store_b, "30.00")
+
+    for rma, variant in ((theirs.rma, _stock(store_a, "30.00")), (ours.rma, their_variant)):
+        body = _lines(ours if rma == ours.rma else theirs, variant)
+        response = _post(api_a, f"{S}/returns/{rma}/exchange", body)
+        assert response.status_code == 404, response.content
+
+    assert not Exchange.objects.exists()
+    assert StockLevel.objects.get(variant=their_variant).reserved == 0
+
+
+def test_an_exchange_needs_the_refunds_scope(store_a, key_client):
+    return_request = _exchange_return(store_a)
+    client = key_client(store_a, [Scope.RETURNS_READ, Scope.RETURNS_RESOLVE])
+
+    response = _post(
+        client,
+        f"{S}/returns/{return_request.rma}/exchange",
+        _lines(return_request, _stock(store_a, "30.00")),
+    )
+
+    assert response.status_code == 403
+    assert not Exchange.objects.exists()

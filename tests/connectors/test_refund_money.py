@@ -169,3 +169,24 @@ def test_a_refund_the_platform_refuses_fails_and_finance_can_try_it_again(
         f"{refund.idempotency_key}-platform-a2",
     ]
     assert Refund.objects.get(pk=refund.pk).status == RefundStatus.SUCCEEDED
+
+
+def test_a_platform_refund_finance_settled_meanwhile_is_not_sent_to_the_platform(
+    store_a, owner_a, shopify, shopify_connection, platform_refunds
+):
+    shopify.mutation_answers["refundCreate"] = Answer(503, {"errors": "Service Unavailable"})
+    refund = _refund(store_a, owner_a, shopify)  # Shopify down: the write-back waits to retry
+    write_back = WriteBack.objects.get(kind="refund")
+    for part in refund.allocations.all():  # meanwhile finance pays the shopper by hand
+        refunds.record_manual_refund(
+            allocation=part, reference="transfer-42", actor=Actor.staff(owner_a)
+        )
+    del shopify.mutation_answers["refundCreate"]
+
+    services.push_write_back(write_back.pk)  # the retry
+
+    assert len(shopify.mutations("refundCreate")) == 1  # only the first, unanswered try
+    write_back = WriteBack.objects.get(pk=write_back.pk)
+    assert write_back.status == WriteBackStatus.FAILED
+    assert "pay twice" in write_back.last_error
+    assert Refund.objects.get(pk=refund.pk).status == RefundStatus.SUCCEEDED

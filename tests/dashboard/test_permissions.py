@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from retour.accounts.models import ApiKey, Membership
 from retour.accounts.scopes import ROLE_SCOPES, Role, Scope
-from retour.commerce.models import Warehouse
+from retour.commerce.models import StockLevel, Warehouse
 from retour.connectors import services as connectors
 from retour.connectors.choices import EventStatus, WriteBackKind, WriteBackStatus
 from retour.connectors.models import InboundEvent, WriteBack
@@ -35,6 +35,7 @@ from retour.logistics.models import RoutingRule
 from retour.notifications.choices import Channel, DeliveryStatus
 from retour.notifications.models import Delivery, WebhookEndpoint
 from retour.portal.models import Photo
+from retour.refunds.models import Exchange
 from retour.returns.choices import ReturnStatus
 from retour.returns.models import (
     Return,
@@ -44,7 +45,14 @@ from retour.returns.models import (
     SavedQueueView,
 )
 from retour.warehouse import services as warehouse
-from tests.factories import SYSTEM, OrderFactory, ReturnFactory, api_key, staff_user
+from tests.factories import (
+    SYSTEM,
+    OrderFactory,
+    ReturnFactory,
+    VariantFactory,
+    api_key,
+    staff_user,
+)
 from tests.portal.helpers import image_bytes
 from tests.warehouse.helpers import parcel_on_its_way, warehouse_of
 
@@ -95,6 +103,12 @@ RETURN_ACTIONS = {
     "refund": (Scope.REFUNDS_WRITE, {"amount": "0"}, None),
     "store_credit": (Scope.REFUNDS_WRITE, {"amount": "0"}, None),
     "approve_refund": (Scope.REFUNDS_APPROVE, {"amount": "0"}, None),
+    # The replacement costs what was paid: nothing to pay, nothing refunded.
+    "exchange": (
+        Scope.REFUNDS_WRITE,
+        {"line-{review_line}": "{replacement}", "amount": "{review_line}:{replacement}:0.00"},
+        lambda world: Exchange.objects.filter(return_request__rma=_value(world, "review")).exists(),
+    ),
 }
 BULK_ACTIONS = {
     "approve": _status_is(ReturnStatus.APPROVED),
@@ -306,6 +320,12 @@ PAGES = [
         )
         for action in ("refund", "store_credit")
     ),
+    Page(
+        "return-confirm",
+        "GET",
+        "/dashboard/returns/{review}/confirm/exchange?line-{review_line}={replacement}",
+        roles_with(Scope.REFUNDS_WRITE),
+    ),
     # No refund of the return awaits its second approval: back to the return's page.
     Page(
         "return-confirm",
@@ -481,6 +501,19 @@ def _review(world):
     return _once(world, "review", build)
 
 
+def _replacement(world):
+    """Another variant of the product of the reviewed return's item, at its price, in stock."""
+    returned = _review(world).lines.get().order_line.variant
+    stock = StockLevel.objects.create(
+        warehouse=warehouse_of(world["store"]),
+        variant=VariantFactory(
+            store=world["store"], product=returned.product, price=returned.price
+        ),
+        on_hand=3,
+    )
+    return stock.variant_id
+
+
 def _version(world):
     latest = ReturnEvent.objects.filter(return_request=_review(world)).order_by("-id").first()
     return str(latest.pk if latest else 0)
@@ -578,6 +611,8 @@ OBJECTS = {
     "return_line": lambda world: world["return"].lines.first().pk,
     "photo": _shopper_photo,
     "review": lambda world: _review(world).rma,
+    "review_line": lambda world: _review(world).lines.get().pk,
+    "replacement": _replacement,
     "version": _version,
     "view": _view,
     "reason": lambda world: ReturnReason.objects.filter(store=world["store"]).first().pk,

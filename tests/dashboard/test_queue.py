@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from retour.accounts.scopes import Role
+from retour.dashboard.views.queue import MAX_BULK
 from retour.logistics.services import issue_label
 from retour.returns import queue
 from retour.returns.choices import ReturnMethod, ReturnStatus
@@ -298,6 +299,48 @@ def test_print_labels_without_any_label_says_so(store_a, owner_a, client_of):
     )
     assert response.status_code == 302
     assert [r["rma"] for r in client.get(URL).context["results"]] == [without.rma]
+
+
+def test_print_labels_never_puts_another_stores_label_in_the_pdf(
+    store_a, store_b, owner_a, client_of
+):
+    warehouse(store_a)
+    warehouse(store_b)
+    mine, theirs = approved_return(store_a), approved_return(store_b)
+    issue_label(return_request=mine, actor=SYSTEM)
+    their_label = issue_label(return_request=theirs, actor=SYSTEM)
+    assert their_label.label_pdf  # a label exists in store B: only the filter keeps it out
+    response = client_of(owner_a).post(
+        reverse("dashboard:returns-bulk"), {"action": "labels", "rma": [theirs.rma, mine.rma]}
+    )
+    assert pages(response.content) == 2  # the cover, then store A's label only
+    cover, label = text(response.content, 0), text(response.content, 1)
+    assert f"{theirs.rma}: Not found, or not yours to change." in cover
+    assert mine.rma in label
+    assert theirs.rma not in label
+    assert their_label.tracking_number not in label
+
+
+def test_print_labels_refuses_more_than_a_pdf_holds_and_prints_nothing(store_a, owner_a, client_of):
+    warehouse(store_a)
+    labelled = approved_return(store_a)
+    issue_label(return_request=labelled, actor=SYSTEM)
+    client = client_of(owner_a)
+    fillers = [f"R-NONE-{n:04d}" for n in range(MAX_BULK)]
+    response = client.post(
+        reverse("dashboard:returns-bulk"), {"action": "labels", "rma": [labelled.rma, *fillers]}
+    )
+    assert response.status_code == 302
+    said = [str(m) for m in client.get(URL).context["messages"]]
+    assert said == [
+        f"At most {MAX_BULK} returns per PDF of labels; you chose {MAX_BULK + 1}. Nothing was "
+        "printed: choose fewer returns and print them in several goes."
+    ]
+    at_most = client.post(
+        reverse("dashboard:returns-bulk"),
+        {"action": "labels", "rma": [labelled.rma, *fillers[1:]]},
+    )
+    assert at_most["Content-Type"] == "application/pdf"
 
 
 def test_the_counts_per_status_read_only_columns_of_the_status_index(store_a):

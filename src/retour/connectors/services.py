@@ -439,8 +439,20 @@ def _build_refund(write_back: WriteBack, connector: Connector) -> dict[str, Any]
     )
     facts = _refund_facts(refund, carried)
     request = connector.refund_request(facts)
+    if not facts.parts:
+        return request
     # The platform pays these parts: its answer settles them in Retour (`_settle`).
-    return request | ({"settles_refund": refund.pk} if facts.parts else {})
+    pending = _platform_parts(refund.pk).filter(status=AllocationStatus.PENDING)
+    parts = list(pending.values_list("pk", flat=True))
+    return request | {"settles_refund": refund.pk, "settles_parts": parts}
+
+
+def _paid_elsewhere(request: Mapping[str, Any]) -> bool:
+    """Did someone settle (finance, by hand) a part this request asks the platform to pay, since
+    it was built? Then sending it would pay the shopper twice."""
+    parts = request.get("settles_parts") or []
+    pending = RefundAllocation.objects.filter(pk__in=parts, status=AllocationStatus.PENDING)
+    return bool(parts) and pending.count() < len(parts)
 
 
 def _claim(write_back_id: int) -> tuple[WriteBack, dict[str, Any]] | None:
@@ -477,6 +489,11 @@ def push_write_back(write_back_id: int) -> WriteBack:
     if claimed is None:
         return WriteBack.objects.get(pk=write_back_id)
     write_back, request = claimed
+    if _paid_elsewhere(request):
+        return fail_write_back(
+            write_back_id,
+            _("The refund was settled outside the platform since: not sent (it would pay twice)."),
+        )
     try:
         sent = connector_for(write_back.connection).send(
             request, idempotency_key=write_back.idempotency_key

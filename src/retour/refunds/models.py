@@ -333,6 +333,8 @@ class Exchange(models.Model):
         max_length=20, choices=ExchangeStatus.choices, default=ExchangeStatus.RESERVED
     )
     instant = models.BooleanField(_("instant exchange"), default=False)
+    # The caller's `Idempotency-Key` (API): the same key gives back the exchanges it made.
+    request_key = models.CharField(max_length=100, blank=True)
     return_due_by = models.DateTimeField(_("return due by"), null=True, blank=True)
     replacement_order = models.ForeignKey(
         Order, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -346,6 +348,11 @@ class Exchange(models.Model):
                 fields=["return_line"],
                 condition=~Q(status=ExchangeStatus.RELEASED),
                 name="exchange_one_live_per_line",
+            ),
+            models.UniqueConstraint(
+                fields=["store", "request_key", "return_line"],
+                condition=~Q(request_key=""),
+                name="exchange_unique_request_key",
             ),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="exchange_quantity"),
         ]

@@ -20,7 +20,7 @@ from retour.commerce.models import Store
 from retour.core.codes import normalize_code
 from retour.core.errors import NotFound
 from retour.core.money import quantize
-from retour.refunds import credit, services
+from retour.refunds import credit, exchanges, services
 from retour.refunds.models import Refund, StoreCreditAccount
 from retour.refunds.selectors import refunds_of_store
 from retour.refunds.webhooks import WebhookRejected, handle_stripe_webhook
@@ -120,6 +120,39 @@ class RedemptionOut(Schema):
     balance: Decimal
 
 
+class ExchangeLineIn(Schema):
+    return_line_id: int
+    variant_id: int = Field(..., description="The replacement: a variant of the store")
+    quantity: int | None = Field(None, gt=0, description="Empty: every unit of the line")
+
+
+class ExchangeIn(Schema):
+    lines: list[ExchangeLineIn] = Field(..., min_length=1, max_length=200)
+    instant: bool = Field(
+        False, description="Order the replacement now; the return is then due by a deadline"
+    )
+
+
+class ExchangeOut(Schema):
+    id: int
+    return_line_id: int
+    variant_id: int
+    sku: str = Field(..., alias="variant.sku")
+    quantity: int
+    status: str
+    currency: str
+    returned_value: Decimal
+    new_value: Decimal
+    price_difference: Decimal = Field(
+        ..., description="Positive: the shopper pays it (payment link); negative: refunded"
+    )
+    payment_link: str
+    payment_expires_at: dt.datetime | None
+    instant: bool
+    return_due_by: dt.datetime | None
+    replacement_order: str | None = Field(None, alias="replacement_order.number")
+
+
 class WebhookOut(Schema):
     handled: str
 
@@ -189,6 +222,31 @@ def request_refund(request: HttpRequest, store: str, rma: str, payload: RefundRe
         request_key=request.headers.get("Idempotency-Key", "")[:100],
     )
     return Status(201, _refund(store_id, refund.reference))
+
+
+@router.post(
+    f"{S}/returns/{{rma}}/exchange",
+    response={201: list[ExchangeOut], **ERRORS},
+    summary="Exchange returned lines for other variants: stock reserved, price difference set",
+)
+def request_exchange(request: HttpRequest, store: str, rma: str, payload: ExchangeIn):
+    """All lines or none: a replacement out of stock answers 409 `out_of_stock` (with its
+    `variant_id`) and reserves nothing. A dearer replacement gets a payment page for the
+    difference (`payment_link`, until `payment_expires_at`; the shopper is e-mailed it); a
+    cheaper one's difference is refunded with the return. Send an `Idempotency-Key` header: a
+    repeated request gives back the exchanges the first made."""
+    store_id = request.auth.store_id(store, Scope.REFUNDS_WRITE)
+    made = exchanges.request_exchanges(
+        return_request=_return(store_id, rma),
+        items=[
+            exchanges.ExchangeItem(line.return_line_id, line.variant_id, line.quantity)
+            for line in payload.lines
+        ],
+        actor=request.auth.actor,
+        instant=payload.instant,
+        request_key=request.headers.get("Idempotency-Key", "")[:100],
+    )
+    return Status(201, made)
 
 
 @router.post(

@@ -9,9 +9,10 @@ server answering the platform's documented payloads (tests/connectors/).
 """
 
 from retour.connectors.adapters.base import Connector, ConnectorError, InvalidSignature
+from retour.connectors.adapters.prestashop import PrestaShopConnector
 from retour.connectors.adapters.shopify import ShopifyConnector
 
-CONNECTORS: dict[str, type] = {"shopify": ShopifyConnector}
+CONNECTORS: dict[str, type] = {"shopify": ShopifyConnector, "prestashop": PrestaShopConnector}
 
 __all__ = ["CONNECTORS", "Connector", "ConnectorError", "InvalidSignature", "connector_for"]
 

@@ -5,8 +5,10 @@ Every action is a POST answered by a redirect. The form carries the id of the re
 event (`version`): a second submit of the same form (a double click, a reload) finds a newer event,
 does nothing and says so. The check and the action run under the return's row lock, so two
 submits at once are serialised. Actions that move money (refund, store credit, the second
-approval) first show a confirmation page with the amounts the refund calculation gives; the POST
-repeats the amount it confirmed and is refused if the amounts changed meanwhile.
+approval, an exchange) first show a confirmation page with the amounts the refund calculation
+gives (for an exchange: each replacement's price difference, what the shopper will be asked to
+pay and what is refunded); the POST repeats the amount it confirmed and is refused if the
+amounts changed meanwhile.
 """
 
 from collections.abc import Callable
@@ -25,13 +27,20 @@ from django.views.decorators.http import require_GET, require_POST
 
 from retour.accounts.scopes import Scope
 from retour.core.actors import Actor
-from retour.core.errors import Conflict, DomainError
+from retour.core.errors import Conflict, DomainError, InvalidRequest
 from retour.dashboard.views.common import access_of, staff_page, store_ids_with
 from retour.logistics import services as logistics
 from retour.logistics.selectors import return_label
 from retour.refunds import services as refunds
 from retour.refunds.calculation import Breakdown
-from retour.refunds.models import Refund
+from retour.refunds.choices import RefundStatus
+from retour.refunds.exchange_offers import (
+    EXCHANGEABLE,
+    chosen_replacements,
+    exchange_lines,
+    exchange_offers,
+)
+from retour.refunds.models import Exchange, Refund
 from retour.returns import lifecycle, services
 from retour.returns.choices import MessageKind, ReturnMethod
 from retour.returns.choices import ReturnStatus as S
@@ -88,6 +97,11 @@ def _available(request: HttpRequest, return_request: Return, label, refunds_list
             Scope.REFUNDS_APPROVE,
             any(r.status == "awaiting_approval" for r in refunds_list),
         ),
+        "exchange": (
+            Scope.REFUNDS_WRITE,
+            status in EXCHANGEABLE
+            and all(r.status == RefundStatus.CANCELLED for r in refunds_list),
+        ),
         "message": (Scope.RETURNS_WRITE, True),
         "note": (Scope.RETURNS_READ, True),
     }
@@ -110,6 +124,7 @@ def show(request: HttpRequest, rma: str) -> HttpResponse:
         request, return_request, Scope.RETURNS_REVIEW
     )
     refunds_list = list(Refund.objects.filter(return_request=return_request).order_by("sequence"))
+    actions = _available(request, return_request, label, refunds_list)
     context = {
         "return": return_request,
         "lines": return_request.lines.all(),
@@ -119,11 +134,18 @@ def show(request: HttpRequest, rma: str) -> HttpResponse:
         "explanation": explain(return_request, get_language() or "en"),
         "label": label,
         "refunds": refunds_list if sees_money else [],
-        "actions": _available(request, return_request, label, refunds_list),
+        "exchanges": _exchanges(return_request) if sees_money else [],
+        "offers": exchange_offers(return_request) if "exchange" in actions else [],
+        "actions": actions,
         "methods": ReturnMethod.choices,
         "message_kinds": MessageKind,
     }
     return render(request, "dashboard/returns_detail.html", context)
+
+
+def _exchanges(return_request: Return) -> list[Exchange]:
+    found = Exchange.objects.filter(return_request=return_request).select_related("variant")
+    return list(found.order_by("id"))
 
 
 @staff_page(Scope.RETURNS_READ)
@@ -165,6 +187,7 @@ TITLES = {
     "refund": gettext_lazy("Refund to the original payment"),
     "store_credit": gettext_lazy("Refund as store credit"),
     "approve_refund": gettext_lazy("Approve the refund (second approval)"),
+    "exchange": gettext_lazy("Exchange for other variants"),
 }
 
 
@@ -197,14 +220,83 @@ def _awaiting(return_request: Return) -> Refund:
     return refund
 
 
+@dataclass(frozen=True)
+class ExchangeRow:
+    title: str
+    quantity: int
+    returned_value: Decimal
+    sku: str
+    new_value: Decimal
+    difference: Decimal
+
+
+@dataclass(frozen=True)
+class ExchangePlan:
+    """What an exchange will do with money: per line the price difference; the sum the shopper
+    is asked to pay (a payment link) and the sum refunded with the return's refund.
+    `signature` is what the confirmation repeats: the lines, replacements and differences."""
+
+    action: str
+    title: str
+    currency: str
+    rows: list[ExchangeRow]
+    to_pay: Decimal
+    to_refund: Decimal
+    choices: dict[int, int]
+    signature: str
+
+
+def _choices(data) -> dict[int, int]:
+    """The form's `line-<return line id>` = variant id (empty: the line is not exchanged)."""
+    try:
+        return {
+            int(name.removeprefix("line-")): int(value)
+            for name, value in data.items()
+            if name.startswith("line-") and value
+        }
+    except ValueError as error:
+        raise InvalidRequest(_("Choose a replacement from the list.")) from error
+
+
+def _exchange_plan(return_request: Return, data) -> ExchangePlan:
+    chosen = chosen_replacements(return_request, _choices(data))
+    return ExchangePlan(
+        action="exchange",
+        title=str(TITLES["exchange"]),
+        currency=return_request.order.currency,
+        rows=[
+            ExchangeRow(
+                title=offer.line.order_line.title,
+                quantity=offer.line.quantity,
+                returned_value=offer.returned_value,
+                sku=replacement.variant.sku,
+                new_value=replacement.new_value,
+                difference=replacement.difference,
+            )
+            for offer, replacement in chosen
+        ],
+        to_pay=sum((replacement.to_pay for _offer, replacement in chosen), Decimal(0)),
+        to_refund=sum((replacement.refunded for _offer, replacement in chosen), Decimal(0)),
+        choices={offer.line.pk: replacement.variant.pk for offer, replacement in chosen},
+        signature=";".join(
+            f"{offer.line.pk}:{replacement.variant.pk}:{replacement.difference}"
+            for offer, replacement in chosen
+        ),
+    )
+
+
 @staff_page(Scope.REFUNDS_WRITE)
 @require_GET
 def confirm(request: HttpRequest, rma: str, action: str) -> HttpResponse:
-    if action not in MONEY_ACTIONS:
+    if action not in (*MONEY_ACTIONS, "exchange"):
         raise Http404
     return_request = _visible(request, rma, ACTIONS[action][0])
     try:
-        plan = _plan(return_request, action)
+        plan = (
+            _exchange_plan(return_request, request.GET)
+            if action == "exchange"
+            else _plan(return_request, action)
+        )
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("dashboard:return", rma=rma)
@@ -294,6 +386,25 @@ def _approve_refund(r: Return, actor: Actor, request: HttpRequest) -> str:
     return _("Refund %(reference)s approved.") % {"reference": refund.reference}
 
 
+def _exchange(r: Return, actor: Actor, request: HttpRequest) -> str:
+    plan = _exchange_plan(r, request.POST)
+    if request.POST.get("amount") != plan.signature:
+        raise Conflict(_("The amounts changed since you confirmed them: check them again."))
+    exchange_lines(return_request=r, choices=plan.choices, actor=actor)
+    done = [_("Exchange requested: the replacements are reserved.")]
+    if plan.to_pay:
+        done.append(
+            _("The shopper is sent a link to pay %(amount)s %(currency)s.")
+            % {"amount": plan.to_pay, "currency": plan.currency}
+        )
+    if plan.to_refund:
+        done.append(
+            _("%(amount)s %(currency)s will be refunded with the return's refund.")
+            % {"amount": plan.to_refund, "currency": plan.currency}
+        )
+    return " ".join(done)
+
+
 # name → (scope, handler, runs under the return's lock). Label actions call the carrier: they
 # run outside any transaction and rely on the shipment's own claim (logistics.services).
 ACTIONS: dict[str, tuple[Scope, Handler, bool]] = {
@@ -313,6 +424,7 @@ ACTIONS: dict[str, tuple[Scope, Handler, bool]] = {
     "refund": (Scope.REFUNDS_WRITE, _refund("refund"), True),
     "store_credit": (Scope.REFUNDS_WRITE, _refund("store_credit"), True),
     "approve_refund": (Scope.REFUNDS_APPROVE, _approve_refund, True),
+    "exchange": (Scope.REFUNDS_WRITE, _exchange, True),
 }
 
 
