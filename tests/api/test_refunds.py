@@ -247,23 +247,31 @@ def test_the_stripe_webhook_checks_the_stores_signature(client, store_a, store_b
 # --- exchanges -------------------------------------------------------------------------------
 
 
-def _stock(store, price, on_hand=1):
-    variant = VariantFactory(store=store, price=D(price))
+def _stock(line, price, on_hand=1):
+    """Another variant of the returned line's product, `on_hand` in the store's warehouse."""
+    returned = line.order_line.variant
+    variant = VariantFactory(store=returned.store, product=returned.product, price=D(price))
     StockLevel.objects.create(
-        warehouse=WarehouseFactory(store=store), variant=variant, on_hand=on_hand
+        warehouse=WarehouseFactory(store=returned.store), variant=variant, on_hand=on_hand
     )
     return variant
 
 
-def _exchange_return(store, lines=((1, "30.00", "0", "0"),)):
-    return open_return(make_order(store, lines=lines), resolution="exchange")
+def _exchange_return(store, count=1):
+    """A return of `count` lines of one 30.00 unit each, every line an item the shop sells."""
+    order = make_order(store, lines=[(1, "30.00", "0", "0")] * count)
+    for line in order.lines.all():
+        line.variant = VariantFactory(store=store, price=D("30.00"))
+        line.save(update_fields=["variant"])
+    return_request = open_return(order, resolution="exchange")
+    return return_request, list(return_request.lines.select_related("order_line__variant"))
 
 
-def _lines(return_request, *variants):
+def _lines(lines, *variants):
     return {
         "lines": [
             {"return_line_id": line.pk, "variant_id": variant.pk}
-            for line, variant in zip(return_request.lines.order_by("id"), variants, strict=True)
+            for line, variant in zip(lines, variants, strict=True)
         ]
     }
 
@@ -273,8 +281,9 @@ def test_a_dearer_exchange_reserves_the_stock_and_answers_its_payment_page_once(
         RefundSettings.objects.create(
             store=store_a, gateway="stripe", stripe_secret_key=SECRET, stripe_api_base=stripe.url
         )
-        return_request, variant = _exchange_return(store_a), _stock(store_a, "45.00")
-        url, body = f"{S}/returns/{return_request.rma}/exchange", _lines(return_request, variant)
+        return_request, (line,) = _exchange_return(store_a)
+        variant = _stock(line, "45.00")
+        url, body = f"{S}/returns/{return_request.rma}/exchange", _lines([line], variant)
 
         first = _post(api_a, url, body, **{"Idempotency-Key": "swap-1"})
         again = _post(api_a, url, body, **{"Idempotency-Key": "swap-1"})
@@ -291,10 +300,10 @@ def test_a_dearer_exchange_reserves_the_stock_and_answers_its_payment_page_once(
 
 
 def test_a_cheaper_exchange_waits_reserved_with_the_difference_to_refund(api_a, store_a):
-    return_request, variant = _exchange_return(store_a), _stock(store_a, "19.99")
+    return_request, (line,) = _exchange_return(store_a)
 
     response = _post(
-        api_a, f"{S}/returns/{return_request.rma}/exchange", _lines(return_request, variant)
+        api_a, f"{S}/returns/{return_request.rma}/exchange", _lines([line], _stock(line, "19.99"))
     )
 
     assert response.status_code == 201, response.content
@@ -304,13 +313,13 @@ def test_a_cheaper_exchange_waits_reserved_with_the_difference_to_refund(api_a, 
 
 
 def test_a_replacement_out_of_stock_is_409_with_the_reason_and_reserves_nothing(api_a, store_a):
-    return_request = _exchange_return(store_a, lines=[(1, "30.00", "0", "0")] * 2)
-    in_stock, sold_out = _stock(store_a, "30.00"), _stock(store_a, "30.00", on_hand=0)
+    return_request, (first, second) = _exchange_return(store_a, count=2)
+    in_stock, sold_out = _stock(first, "30.00"), _stock(second, "30.00", on_hand=0)
 
     response = _post(
         api_a,
         f"{S}/returns/{return_request.rma}/exchange",
-        _lines(return_request, in_stock, sold_out),
+        _lines([first, second], in_stock, sold_out),
     )
 
     assert response.status_code == 409, response.content
@@ -320,27 +329,33 @@ def test_a_replacement_out_of_stock_is_409_with_the_reason_and_reserves_nothing(
     assert StockLevel.objects.get(variant=in_stock).reserved == 0
 
 
-def test_another_stores_return_or_item_is_404_and_changes_nothing(api_a, store_a, store_b):
-    ours, theirs = _exchange_return(store_a), _exchange_return(store_b)
-    their_variant = _stock(store_b, "30.00")
+def test_another_stores_return_is_404_and_its_items_are_refused(api_a, store_a, store_b):
+    ours, (our_line,) = _exchange_return(store_a)
+    theirs, (their_line,) = _exchange_return(store_b)
+    their_variant = _stock(their_line, "30.00")
 
-    for rma, variant in ((theirs.rma, _stock(store_a, "30.00")), (ours.rma, their_variant)):
-        body = _lines(ours if rma == ours.rma else theirs, variant)
-        response = _post(api_a, f"{S}/returns/{rma}/exchange", body)
-        assert response.status_code == 404, response.content
+    foreign_return = _post(
+        api_a, f"{S}/returns/{theirs.rma}/exchange", _lines([their_line], their_variant)
+    )
+    foreign_item = _post(
+        api_a, f"{S}/returns/{ours.rma}/exchange", _lines([our_line], their_variant)
+    )
 
+    assert foreign_return.status_code == 404, foreign_return.content
+    assert foreign_item.status_code == 422, foreign_item.content
+    assert theirs.rma not in foreign_item.content.decode()
     assert not Exchange.objects.exists()
     assert StockLevel.objects.get(variant=their_variant).reserved == 0
 
 
 def test_an_exchange_needs_the_refunds_scope(store_a, key_client):
-    return_request = _exchange_return(store_a)
+    return_request, (line,) = _exchange_return(store_a)
     client = key_client(store_a, [Scope.RETURNS_READ, Scope.RETURNS_RESOLVE])
 
     response = _post(
         client,
         f"{S}/returns/{return_request.rma}/exchange",
-        _lines(return_request, _stock(store_a, "30.00")),
+        _lines([line], _stock(line, "30.00")),
     )
 
     assert response.status_code == 403

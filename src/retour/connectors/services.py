@@ -85,7 +85,7 @@ def connect(
     """Create or update the store's connection to `platform`; the credentials are encrypted. A
     credential given empty keeps the one saved (secrets are never shown back to be re-typed);
     every credential the platform needs must end up set."""
-    if platform not in CONNECTORS:  # WooCommerce and PrestaShop: not built yet
+    if platform not in CONNECTORS:  # a platform without an adapter yet
         raise InvalidRequest(_("Unknown platform."), field="platform")
     if not base_url.startswith(("https://", "http://")):
         raise InvalidRequest(

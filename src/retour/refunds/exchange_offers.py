@@ -115,7 +115,9 @@ def exchange_offers(return_request: Return) -> list[LineOffer]:
     return offers
 
 
-def _replacement(variant: Variant, available: int, quantity: int, paid: Decimal, currency: str):
+def _replacement(
+    variant: Variant, available: int, quantity: int, paid: Decimal, currency: str
+) -> Replacement:
     new_value = quantize(variant.price * quantity, currency)
     return Replacement(variant, available, new_value, new_value - paid)
 

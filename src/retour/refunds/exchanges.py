@@ -13,8 +13,7 @@ trigger is met — or at once for an instant exchange, with the return due by a 
 """
 
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -36,7 +35,7 @@ from retour.commerce.models import (
     Warehouse,
 )
 from retour.core.actors import Actor
-from retour.core.errors import Conflict, InvalidRequest, NotFound
+from retour.core.errors import Conflict, InvalidRequest
 from retour.core.money import quantize
 from retour.refunds.adapters import GatewayError, PaymentRequest, payment_gateway_for
 from retour.refunds.adapters.stripe import CheckoutOutcome
@@ -50,7 +49,6 @@ from retour.refunds.services import (
     trigger_passed,
 )
 from retour.returns import lifecycle
-from retour.returns.choices import VOID_STATUSES, ReturnStatus
 from retour.returns.links import tracking_path
 from retour.returns.models import Return, ReturnLine
 
@@ -59,7 +57,6 @@ logger = logging.getLogger(__name__)
 # How long the shopper has to pay a price difference (a Stripe Checkout Session lives 30 minutes
 # to 24 hours); unpaid, the exchange is released and its stock goes back.
 PAYMENT_WINDOW = timedelta(hours=23)
-CLOSED_RETURNS = VOID_STATUSES | {ReturnStatus.CLOSED}
 
 
 class OutOfStock(Conflict):
@@ -121,12 +118,9 @@ def request_exchange(
     instant: bool = False,
     return_due_days: int = 14,
     payment_link: str = "",
-    request_key: str = "",
 ) -> Exchange:
     """Swap returned units for another variant of the store, reserving its stock now."""
     return_request = Return.objects.select_for_update().get(pk=return_line.return_request_id)
-    if return_request.status in CLOSED_RETURNS:
-        raise Conflict(_("This return is over: nothing can be exchanged any more."))
     return_line = ReturnLine.objects.select_related("return_request__order", "order_line").get(
         pk=return_line.pk
     )
@@ -167,7 +161,6 @@ def request_exchange(
         status=ExchangeStatus.AWAITING_PAYMENT if difference > 0 else ExchangeStatus.RESERVED,
         instant=instant,
         return_due_by=timezone.now() + timedelta(days=return_due_days) if instant else None,
-        request_key=request_key,
     )
     _reserve(
         warehouse=warehouse, variant=variant, quantity=quantity, reference=f"exchange:{exchange.pk}"
@@ -189,33 +182,16 @@ def request_exchange(
     return exchange
 
 
-@dataclass(frozen=True)
-class ExchangeItem:
-    """Units of a return line to swap for a variant (all the line's units when no quantity)."""
-
-    return_line_id: int
-    variant_id: int
-    quantity: int | None = None
-
-
 def request_exchanges(
-    *,
-    return_request: Return,
-    items: Sequence[ExchangeItem],
-    actor: Actor,
-    instant: bool = False,
-    request_key: str = "",
+    *, return_request: Return, choices: Mapping[int, int], actor: Actor, request_key: str = ""
 ) -> list[Exchange]:
-    """Exchange several lines of a return at once, all or none (the API): every replacement's
-    stock is reserved in one transaction; then, outside it, the payment page of each dearer
-    replacement is asked for at once (on a gateway error the job enqueued with the exchange
-    tries again). The same `request_key` gives back the exchanges it made."""
-    made = _reserve_exchanges(
-        return_request=return_request,
-        items=items,
-        actor=actor,
-        instant=instant,
-        request_key=request_key,
+    """Exchange several lines of a return (return line id → variant id) all or none, by the
+    rules of `exchange_offers.exchange_lines` (the dashboard's), then, outside the transaction,
+    ask at once for the payment page of each dearer replacement (on a gateway error the job
+    enqueued with the exchange tries again). The same `request_key` (the API's
+    `Idempotency-Key`) gives back the exchanges it made."""
+    made = _exchange_once(
+        return_request=return_request, choices=choices, actor=actor, request_key=request_key
     )
     for exchange in made:
         if exchange.status == ExchangeStatus.AWAITING_PAYMENT and not exchange.payment_session:
@@ -233,14 +209,12 @@ def request_exchanges(
 
 
 @transaction.atomic
-def _reserve_exchanges(
-    *,
-    return_request: Return,
-    items: Sequence[ExchangeItem],
-    actor: Actor,
-    instant: bool,
-    request_key: str,
+def _exchange_once(
+    *, return_request: Return, choices: Mapping[int, int], actor: Actor, request_key: str
 ) -> list[Exchange]:
+    # exchange_offers builds on this module: imported here, not at the top.
+    from retour.refunds.exchange_offers import exchange_lines
+
     # The return's row lock first: a request repeated at the same time waits, then finds the
     # exchanges of its key instead of making them twice.
     Return.objects.select_for_update().filter(pk=return_request.pk).first()
@@ -252,26 +226,9 @@ def _reserve_exchanges(
             raise Conflict(_("This Idempotency-Key was used for another request."))
         if replayed:
             return replayed
-    line_ids = [item.return_line_id for item in items]
-    if not items or len(set(line_ids)) != len(line_ids):
-        raise InvalidRequest(_("Name each returned line to exchange once."), field="lines")
-    lines = return_request.lines.in_bulk(line_ids)
-    variants = Variant.objects.filter(store_id=return_request.store_id).in_bulk(
-        [item.variant_id for item in items]
-    )
-    if len(lines) != len(set(line_ids)) or any(i.variant_id not in variants for i in items):
-        raise NotFound(_("Not found."))  # another return's line or another store's item
-    return [
-        request_exchange(
-            return_line=lines[item.return_line_id],
-            variant=variants[item.variant_id],
-            quantity=item.quantity,
-            actor=actor,
-            instant=instant,
-            request_key=request_key,
-        )
-        for item in items
-    ]
+    made = exchange_lines(return_request=return_request, choices=choices, actor=actor)
+    Exchange.objects.filter(pk__in=[e.pk for e in made]).update(request_key=request_key)
+    return made
 
 
 @transaction.atomic
@@ -493,7 +450,6 @@ def release_exchange(*, exchange: Exchange, actor: Actor, reason: str = "") -> E
 
 
 __all__ = [
-    "ExchangeItem",
     "OutOfStock",
     "create_payment_link",
     "order_reserved_replacements",

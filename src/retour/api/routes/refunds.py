@@ -122,15 +122,11 @@ class RedemptionOut(Schema):
 
 class ExchangeLineIn(Schema):
     return_line_id: int
-    variant_id: int = Field(..., description="The replacement: a variant of the store")
-    quantity: int | None = Field(None, gt=0, description="Empty: every unit of the line")
+    variant_id: int = Field(..., description="The replacement: a variant of the same product")
 
 
 class ExchangeIn(Schema):
     lines: list[ExchangeLineIn] = Field(..., min_length=1, max_length=200)
-    instant: bool = Field(
-        False, description="Order the replacement now; the return is then due by a deadline"
-    )
 
 
 class ExchangeOut(Schema):
@@ -230,20 +226,17 @@ def request_refund(request: HttpRequest, store: str, rma: str, payload: RefundRe
     summary="Exchange returned lines for other variants: stock reserved, price difference set",
 )
 def request_exchange(request: HttpRequest, store: str, rma: str, payload: ExchangeIn):
-    """All lines or none: a replacement out of stock answers 409 `out_of_stock` (with its
-    `variant_id`) and reserves nothing. A dearer replacement gets a payment page for the
+    """Each line swapped for a variant of its product, every unit of the line; all lines or
+    none: a replacement out of stock answers 409 `out_of_stock` (with its `variant_id`) and
+    reserves nothing. A dearer replacement gets a payment page for the
     difference (`payment_link`, until `payment_expires_at`; the shopper is e-mailed it); a
     cheaper one's difference is refunded with the return. Send an `Idempotency-Key` header: a
     repeated request gives back the exchanges the first made."""
     store_id = request.auth.store_id(store, Scope.REFUNDS_WRITE)
     made = exchanges.request_exchanges(
         return_request=_return(store_id, rma),
-        items=[
-            exchanges.ExchangeItem(line.return_line_id, line.variant_id, line.quantity)
-            for line in payload.lines
-        ],
+        choices={line.return_line_id: line.variant_id for line in payload.lines},
         actor=request.auth.actor,
-        instant=payload.instant,
         request_key=request.headers.get("Idempotency-Key", "")[:100],
     )
     return Status(201, made)

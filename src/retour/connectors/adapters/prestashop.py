@@ -114,7 +114,14 @@ class PrestaShopConnector:
         raise InvalidSignature("PrestaShop sends no webhooks: its orders are polled")
 
     def notice(self, headers: Mapping[str, str], body: bytes) -> Notice:
-        raise ConnectorError("PrestaShop sends no webhooks: its orders are polled")
+        """A recorded poll (its body the order as read), replayed: the order is read again."""
+        row = json.loads(body)
+        return Notice(
+            key=f"poll:{row['id']}:{row['date_upd']}",
+            topic="backfill",
+            resource_id=str(row["id"]),
+            updated_at=self._when(row["date_upd"]),
+        )
 
     def fetch_order(self, resource_id: str) -> PlatformOrder | None:
         rows = self._list("orders", {"filter[id]": f"[{int(resource_id)}]"})
@@ -174,7 +181,8 @@ class PrestaShopConnector:
         addresses = self._by_id("addresses", _ids(orders, "id_address_delivery"))
         countries = self._by_id("countries", _ids(addresses.values(), "id_country"))
         carriers = self._by_id(
-            "carriers", _ids(sum(by_order["order_carriers"].values(), []), "id_carrier")
+            "carriers",
+            _ids([c for rows in by_order["order_carriers"].values() for c in rows], "id_carrier"),
         )
         mapped = []
         for row in orders:
@@ -229,24 +237,8 @@ class PrestaShopConnector:
             "shipping_total": shipping - free_shipping,
             "tax_total": money(row["total_paid_tax_incl"]) - money(row["total_paid_tax_excl"]),
             "total": money(row["total_paid_tax_incl"]),
-            "shipping_address": {
-                "line1": facts.address.get("address1", ""),
-                "line2": facts.address.get("address2", ""),
-                "city": facts.address.get("city", ""),
-                "postcode": facts.address.get("postcode", ""),
-                "country": facts.country,
-            },
-            "customer": {
-                "email": facts.customer["email"],
-                "first_name": facts.customer.get("firstname", "")[:100],
-                "last_name": facts.customer.get("lastname", "")[:100],
-                "phone": (facts.address.get("phone_mobile") or facts.address.get("phone") or "")[
-                    :40
-                ],
-                "external_id": str(facts.customer["id"]),
-            }
-            if facts.customer
-            else None,
+            "shipping_address": _address(facts),
+            "customer": _customer(facts),
             "lines": lines,
             "payments": [self._payment(p, money) for p in facts.payments],
             "fulfillments": self._deliveries(row, lines, facts, flagged),
@@ -515,6 +507,30 @@ class _Related:
     address: Mapping[str, Any]
     country: str
     carrier_names: Mapping[str, str]
+
+
+def _address(facts: _Related) -> dict[str, str]:
+    address = facts.address
+    return {
+        "line1": address.get("address1", ""),
+        "line2": address.get("address2", ""),
+        "city": address.get("city", ""),
+        "postcode": address.get("postcode", ""),
+        "country": facts.country,
+    }
+
+
+def _customer(facts: _Related) -> dict[str, str] | None:
+    customer, address = facts.customer, facts.address
+    if not customer:
+        return None
+    return {
+        "email": customer["email"],
+        "first_name": customer.get("firstname", "")[:100],
+        "last_name": customer.get("lastname", "")[:100],
+        "phone": (address.get("phone_mobile") or address.get("phone") or "")[:40],
+        "external_id": str(customer["id"]),
+    }
 
 
 def _line(detail: Mapping[str, Any], money: Money) -> dict[str, Any]:
