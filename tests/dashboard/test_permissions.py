@@ -35,6 +35,7 @@ from retour.logistics.models import RoutingRule
 from retour.notifications.choices import Channel, DeliveryStatus
 from retour.notifications.models import Delivery, WebhookEndpoint
 from retour.portal.models import Photo
+from retour.refunds.exchange_offers import default_warehouse
 from retour.refunds.models import Exchange
 from retour.returns.choices import ReturnStatus
 from retour.returns.models import (
@@ -505,7 +506,7 @@ def _replacement(world):
     """Another variant of the product of the reviewed return's item, at its price, in stock."""
     returned = _review(world).lines.get().order_line.variant
     stock = StockLevel.objects.create(
-        warehouse=warehouse_of(world["store"]),
+        warehouse=default_warehouse(world["store"].pk) or warehouse_of(world["store"]),
         variant=VariantFactory(
             store=world["store"], product=returned.product, price=returned.price
         ),

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from retour.insights import rollups
-from retour.insights.metrics import Slice, cohort_rates, cohort_total, reasons
+from retour.insights.metrics import Slice, cohort_overview, cohort_rates, cohort_total, reasons
 from retour.insights.models import CohortDay, RollupState
 from retour.returns.choices import ReturnStatus
 from retour.returns.models import Return
@@ -70,6 +70,24 @@ def test_reasons_and_sub_reasons_with_their_share(shop):
         ("size", "too_small", 10, Decimal("4.7")),
         ("size", "too_large", 1, Decimal("0.5")),
     ]
+
+
+def test_the_rates_pages_overview_is_one_read_with_the_same_figures(shop):
+    scope = march(shop)
+    with CaptureQueriesContext(connection) as queries:
+        overview = cohort_overview(scope, limit=2)
+    assert len(queries) == 2  # the grouped read, the reasons' labels
+
+    assert overview.total == cohort_total(scope)
+    assert overview.weeks == cohort_rates(scope, "week")
+    assert overview.categories == cohort_rates(scope, "category", limit=2)
+    assert [(r.key, r.sold_units, r.returned_units) for r in overview.sizes] == [
+        ("", 1521, 201),
+        ("S", 10, 10),
+    ]
+    assert overview.reasons == reasons(scope)
+    empty = cohort_overview(Slice((shop.store.pk,), date(2020, 1, 1), date(2020, 1, 2)))
+    assert (empty.total.sold_units, empty.weeks, empty.reasons) == (0, [], [])
 
 
 def test_a_second_refresh_rewrites_only_the_days_that_changed(shop):

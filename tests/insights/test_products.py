@@ -92,4 +92,4 @@ class TestProductsToFix:
             assert len(products_to_fix(scope, limit=1)) == 1
         with CaptureQueriesContext(connection) as many:
             assert len(products_to_fix(scope, limit=50)) == 3
-        assert len(few) == len(many) == 5
+        assert len(few) == len(many) == 4

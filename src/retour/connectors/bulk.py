@@ -1,10 +1,11 @@
 """`retour import orders FILE`: orders from a CSV or JSON Lines file, streamed in batches.
 
 Each record is validated with `commerce.inputs.OrderIn` (the API's rules); a bad record is
-reported with its row and field and skipped, the others go on. Orders new to the store are
-written with bulk inserts (customers, products and variants, orders, lines, payments, shipments:
-a handful of statements per batch); an order the store already has goes through
-`commerce.services.upsert_order` (idempotent, ignores older updates). Memory holds one batch.
+reported with its row and field and skipped, the others go on. Orders new to the store (without
+shipments) are written straight to their tables (`rows.Table`: COPY on PostgreSQL, executemany
+elsewhere; customers, products and variants first, a handful of statements per batch); an order
+the store already has goes through `commerce.services.upsert_order` (idempotent, ignores older
+updates). Memory holds one batch (and a bounded cache of e-mail checks).
 
 JSON Lines: one order per line, `OrderIn`'s fields plus `external_id`.
 CSV: one row per order line; the order's columns repeat on each of its rows (consecutive rows

@@ -103,69 +103,97 @@ def queue_link(store_slug: str, product_id: int, since: date, reason: str = "") 
     return QUEUE_URL + "?" + urlencode(params + ([("reason", reason)] if reason else []))
 
 
-def _category_rates(scope: Slice) -> dict[str, float]:
-    rows = scope.cohort().values("category").annotate(s=Sum("sold_units"), r=Sum("returned_units"))
-    return {row["category"]: (row["r"] or 0) / row["s"] for row in rows if row["s"]}
+@dataclass
+class _Units:
+    sold: int = 0
+    returned: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
 
 
-def _ranked(scope: Slice, limit: int) -> list[Finding]:
-    """Products above their category, most significant first (two queries)."""
-    category_rates = _category_rates(scope)
+def _units(scope: Slice) -> tuple[dict[str, _Units], dict[tuple[int, str], _Units]]:
+    """Units sold and returned per category, and per product (with its category) and reason,
+    from ONE grouped read of the rollup: a few thousand rows, summed up in Python."""
+    categories: dict[str, _Units] = {}
+    products: dict[tuple[int, str], _Units] = {}
     rows = (
         scope.cohort()
-        .filter(product__isnull=False)
-        .values("product_id", "product__title", "category", "product__store__slug")
+        .values("product_id", "category", "reason")
         .annotate(sold=Sum("sold_units"), returned=Sum("returned_units"))
-        .filter(sold__gt=0, returned__gt=0)
+        .order_by()
     )
-    findings = []
     for row in rows:
-        lower = wilson_lower(row["returned"], row["sold"])
-        category_rate = category_rates.get(row["category"], 0.0)
+        sold, returned = row["sold"] or 0, row["returned"] or 0
+        groups = [categories.setdefault(row["category"], _Units())]
+        if row["product_id"] is not None:
+            groups.append(products.setdefault((row["product_id"], row["category"]), _Units()))
+            if row["reason"]:
+                reasons = groups[1].reasons
+                reasons[row["reason"]] = reasons.get(row["reason"], 0) + returned
+        for group in groups:
+            group.sold += sold
+            group.returned += returned
+    return categories, products
+
+
+def _ranked(scope: Slice, limit: int) -> tuple[list[Finding], dict[int, dict[str, int]]]:
+    """Products above their category, most significant first, and the units returned per
+    reason of each (two queries)."""
+    categories, products = _units(scope)
+    category_rates = {name: u.returned / u.sold for name, u in categories.items() if u.sold}
+    findings, reasons = [], {}
+    for (product_id, category), units in products.items():
+        merged = reasons.setdefault(product_id, {})  # a product's categories, if it moved
+        for code, n in units.reasons.items():
+            merged[code] = merged.get(code, 0) + n
+        if not (units.sold and units.returned):
+            continue
+        lower = wilson_lower(units.returned, units.sold)
+        category_rate = category_rates.get(category, 0.0)
         if lower > category_rate:
             findings.append(
                 Finding(
-                    product_id=row["product_id"],
-                    title=row["product__title"],
-                    category=row["category"],
-                    store_slug=row["product__store__slug"],
-                    sold=row["sold"],
-                    returned=row["returned"],
+                    product_id=product_id,
+                    title="",
+                    category=category,
+                    store_slug="",
+                    sold=units.sold,
+                    returned=units.returned,
                     lower=lower,
                     category_rate=category_rate,
                 )
             )
     findings.sort(key=lambda f: (f.category_rate - f.lower, -f.returned, f.product_id))
-    return findings[:limit]
+    findings = findings[:limit]
+    names = {
+        pk: (title, slug)
+        for pk, title, slug in Product.objects.filter(
+            pk__in={f.product_id for f in findings}
+        ).values_list("pk", "title", "store__slug")
+    }
+    for finding in findings:
+        finding.title, finding.store_slug = names[finding.product_id]
+    return findings, reasons
 
 
-def _reasons_and_fit(scope: Slice, findings: list[Finding], top: int = 3) -> None:
-    """Each finding's dominant reasons and fit signal (two queries)."""
-    by_id = {finding.product_id: finding for finding in findings}
-    rows = list(
-        scope.cohort()
-        .filter(product_id__in=by_id)
-        .exclude(reason="")
-        .values("product_id", "reason")
-        .annotate(units=Sum("returned_units"))
-        .order_by("product_id", "-units", "reason")
+def _reasons_and_fit(
+    scope: Slice, findings: list[Finding], reasons: dict[int, dict[str, int]], top: int = 3
+) -> None:
+    """Each finding's dominant reasons and fit signal (one query, for the reasons' labels)."""
+    labels = reason_labels(
+        scope.store_ids, {code for f in findings for code in reasons.get(f.product_id, {})}
     )
-    labels = reason_labels(scope.store_ids, {row["reason"] for row in rows})
-    fits: dict[int, dict[str, int]] = {}
-    for row in rows:
-        finding = by_id[row["product_id"]]
-        fits.setdefault(finding.product_id, {})[row["reason"]] = row["units"]
-        if len(finding.reasons) < top:
+    for finding in findings:
+        units = reasons.get(finding.product_id, {})
+        for code, n in sorted(units.items(), key=lambda item: (-item[1], item[0]))[:top]:
             finding.reasons.append(
                 ReasonShare(
-                    row["reason"],
-                    labels.get(row["reason"], row["reason"]),
-                    row["units"],
-                    queue_link(finding.store_slug, finding.product_id, scope.start, row["reason"]),
+                    code,
+                    labels.get(code, code),
+                    n,
+                    queue_link(finding.store_slug, finding.product_id, scope.start, code),
                 )
             )
-    for product_id, units in fits.items():
-        by_id[product_id].fit = Fit(units.get(TOO_SMALL, 0), units.get(TOO_LARGE, 0))
+        finding.fit = Fit(units.get(TOO_SMALL, 0), units.get(TOO_LARGE, 0))
 
 
 def comment_words(scope: Slice, product_ids, limit: int = 5) -> dict[int, dict]:
@@ -191,11 +219,11 @@ def comment_words(scope: Slice, product_ids, limit: int = 5) -> dict[int, dict]:
 
 
 def products_to_fix(scope: Slice, limit: int = 25) -> list[Finding]:
-    """The products to look at first, with their reasons, fit and words (six queries)."""
-    findings = _ranked(scope, limit)
+    """The products to look at first, with their reasons, fit and words (four queries)."""
+    findings, reasons = _ranked(scope, limit)
     if not findings:
         return []
-    _reasons_and_fit(scope, findings)
+    _reasons_and_fit(scope, findings, reasons)
     found_words = comment_words(scope, [f.product_id for f in findings])
     for finding in findings:
         finding.words = found_words.get(finding.product_id, {})

@@ -107,9 +107,8 @@ def _rate_table(name: str, title: str, key: str, rates: list[metrics.Rate]) -> T
 
 
 def _rates(scope: Slice) -> tuple[list[Table], dict]:
-    total = metrics.cohort_total(scope)
-    weeks = metrics.cohort_rates(scope, "week")
-    reasons = metrics.reasons(scope)
+    cohort = metrics.cohort_overview(scope, limit=50)
+    total, weeks, reasons = cohort.total, cohort.weeks, cohort.reasons
     resolutions = metrics.resolutions(scope)
     durations = metrics.time_to_refund(scope)
     grades, dispositions = metrics.grades_and_dispositions(scope)
@@ -117,9 +116,9 @@ def _rates(scope: Slice) -> tuple[list[Table], dict]:
     tables = [
         _rate_table("trend", _("Return rate per week of orders"), _("Week"), weeks),
         _rate_table("categories", _("Return rate per category"), _("Category"),
-                    metrics.cohort_rates(scope, "category", limit=50)),
+                    cohort.categories),
         _rate_table("sizes", _("Return rate per size"), _("Size"),
-                    metrics.cohort_rates(scope, "size", limit=50)),
+                    cohort.sizes),
         Table("reasons", _("Reasons"), [_("Reason"), _("Sub-reason of"), _("Units returned"),
               _("Returned value"), _("Share (%)")],
               [[r.label, r.parent if r.parent != r.code else "", r.units, r.value, r.share]
