@@ -321,7 +321,9 @@ def test_print_labels_never_puts_another_stores_label_in_the_pdf(
     assert their_label.tracking_number not in label
 
 
-def test_print_labels_refuses_more_than_a_pdf_holds_and_prints_nothing(store_a, owner_a, client_of):
+def test_a_bulk_action_on_more_than_the_cap_is_refused_and_does_nothing(
+    store_a, owner_a, client_of
+):
     warehouse(store_a)
     labelled = approved_return(store_a)
     issue_label(return_request=labelled, actor=SYSTEM)
@@ -333,14 +335,16 @@ def test_print_labels_refuses_more_than_a_pdf_holds_and_prints_nothing(store_a, 
     assert response.status_code == 302
     said = [str(m) for m in client.get(URL).context["messages"]]
     assert said == [
-        f"At most {MAX_BULK} returns per PDF of labels; you chose {MAX_BULK + 1}. Nothing was "
-        "printed: choose fewer returns and print them in several goes."
+        f"At most {MAX_BULK} returns at a time; you chose {MAX_BULK + 1}. Nothing was done: "
+        "choose fewer returns and act on them in several goes."
     ]
     at_most = client.post(
         reverse("dashboard:returns-bulk"),
         {"action": "labels", "rma": [labelled.rma, *fillers[1:]]},
     )
     assert at_most["Content-Type"] == "application/pdf"
+    client.post(reverse("dashboard:returns-bulk"), {"action": "approve", "rma": fillers + ["X"]})
+    assert [str(m) for m in client.get(URL).context["messages"]][0].startswith("At most")
 
 
 def test_the_counts_per_status_read_only_columns_of_the_status_index(store_a):

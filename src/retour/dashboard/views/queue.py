@@ -169,7 +169,7 @@ def _posted_rmas(request: HttpRequest) -> list[str]:
 def _selected(request: HttpRequest, scope: Scope) -> tuple[list[Return], list[dict]]:
     """The chosen returns the user may act on with `scope`, and a result line for each RMA
     that is not one of them (unknown, another store, or a role without the right)."""
-    rmas = _posted_rmas(request)[:MAX_BULK]
+    rmas = _posted_rmas(request)
     found = {
         r.rma: r
         for r in Return.objects.filter(
@@ -188,6 +188,18 @@ def _selected(request: HttpRequest, scope: Scope) -> tuple[list[Return], list[di
 @require_POST
 def bulk(request: HttpRequest) -> HttpResponse:
     action = request.POST.get("action", "")
+    count = len(_posted_rmas(request))
+    if count > MAX_BULK:
+        # The work is done in the request: more is refused as a whole rather than done in part.
+        messages.error(
+            request,
+            _(
+                "At most %(max)s returns at a time; you chose %(count)s. Nothing was done: "
+                "choose fewer returns and act on them in several goes."
+            )
+            % {"max": MAX_BULK, "count": count},
+        )
+        return redirect(_back(request))
     if action == "labels":
         return _labels(request)
     if action not in BULK_ACTIONS:
@@ -214,20 +226,8 @@ def _back(request: HttpRequest) -> str:
 
 def _labels(request: HttpRequest) -> HttpResponse:
     """The labels of the chosen returns as one PDF; a first page lists those without one.
-    At most `MAX_BULK` returns per PDF (the document is built in the request): more is refused
-    as a whole rather than printed in part. Only the returns of the stores where the user
-    handles logistics are looked up: another store's RMA is listed as not found."""
-    count = len(_posted_rmas(request))
-    if count > MAX_BULK:
-        messages.error(
-            request,
-            _(
-                "At most %(max)s returns per PDF of labels; you chose %(count)s. Nothing was "
-                "printed: choose fewer returns and print them in several goes."
-            )
-            % {"max": MAX_BULK, "count": count},
-        )
-        return redirect(_back(request))
+    Only the returns of the stores where the user handles logistics are looked up: another
+    store's RMA is listed as not found."""
     chosen, refused = _selected(request, Scope.RETURNS_LOGISTICS)
     labels = labels_for_returns([r.pk for r in chosen])
     missing = [(r["rma"], r["message"]) for r in refused] + [
