@@ -16,14 +16,12 @@ from django.db.models import (
     DurationField,
     ExpressionWrapper,
     F,
-    OuterRef,
     Q,
-    Subquery,
     Sum,
 )
 from django.db.models.functions import TruncMonth, TruncWeek
 
-from retour.insights.models import CohortDay
+from retour.insights.models import CohortDay, StageStay
 from retour.insights.rollups import money_sum
 from retour.logistics.choices import ShipmentStatus
 from retour.logistics.models import Shipment
@@ -31,7 +29,7 @@ from retour.refunds.choices import RefundStatus
 from retour.refunds.models import Refund
 from retour.returns import insights as overview
 from retour.returns.choices import VOID_STATUSES, Resolution
-from retour.returns.models import Return, ReturnEvent, ReturnLine, ReturnReason
+from retour.returns.models import Return, ReturnLine, ReturnReason
 
 ONE_PLACE = Decimal("0.1")
 
@@ -347,32 +345,17 @@ class StageRow:
 
 def time_per_stage(scope: Slice) -> list[StageRow]:
     """How long returns stay in each status: for each move of a return requested in the period,
-    the time until its next move, averaged per status (one query). Statuses still current
-    have no next move and are left out (counted and averaged on the next move, which is NULL
-    for them: filtering on it would run the subquery twice)."""
-    next_move = (
-        ReturnEvent.objects.filter(
-            return_request_id=OuterRef("return_request_id"),
-            created_at__gt=OuterRef("created_at"),
-        )
-        .exclude(to_status="")
-        .order_by("created_at")
-        .values("created_at")[:1]
+    the time until its next move, averaged per status (one query over `StageStay`, written by
+    the rollup's refresh). Statuses still current have no next move and are left out."""
+    rows = StageStay.objects.filter(
+        store_id__in=scope.store_ids,
+        requested_at__gte=scope.since,
+        requested_at__lt=scope.until,
     )
-    rows = (
-        ReturnEvent.objects.filter(return_request__in=scope.returns())
-        .exclude(to_status="")
-        .annotate(left_at=Subquery(next_move))
-        .annotate(
-            stay=ExpressionWrapper(F("left_at") - F("created_at"), output_field=DurationField())
-        )
-        .values("to_status")
-        .annotate(count=Count("left_at"), average=Avg("stay"))
-        .order_by("to_status")
-    )
-    return [
-        StageRow(row["to_status"], row["count"], row["average"]) for row in rows if row["count"]
-    ]
+    if scope.category:
+        rows = rows.filter(return_request__in=scope.returns())
+    rows = rows.values("status").annotate(count=Count("pk"), average=Avg("stay")).order_by("status")
+    return [StageRow(row["status"], row["count"], row["average"]) for row in rows]
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 A row with `reason == ""` holds what was sold that day (units and value of the order lines); a
 row with a reason holds what was returned from that day's orders for that reason. Summing a
 period's rows gives both sides of the cohort's rate in one indexed read. `rollups.refresh`
-rewrites the days that changed since the last run (`RollupState`).
+rewrites the days that changed since the last run (`RollupState`), and the stays in each status
+(`StageStay`) of the returns with new status events.
 """
 
 from django.db import models
@@ -11,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from retour.commerce.fields import money_field
 from retour.commerce.models import Product, Store, Variant
+from retour.returns.models import Return
 
 
 class CohortDay(models.Model):
@@ -44,3 +46,23 @@ class RollupState(models.Model):
     store = models.OneToOneField(Store, on_delete=models.CASCADE, related_name="+")
     watermark = models.DateTimeField(_("figures up to"))
     refreshed_at = models.DateTimeField(_("refreshed at"))
+    # The last status event read into `StageStay`: returns with a later event are rewritten.
+    last_event_id = models.BigIntegerField(default=0)
+
+
+class StageStay(models.Model):
+    """How long a return stayed in a status: one row per status move (`ReturnEvent` with a
+    status) that was left, i.e. that has a later move; the move's `status` and the time until
+    that next move. `requested_at` is the return's request time, so the time per stage of the
+    returns requested in a period is one grouped read of an indexed (store, date) range."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    return_request = models.ForeignKey(Return, on_delete=models.CASCADE, related_name="+")
+    requested_at = models.DateTimeField()
+    status = models.CharField(max_length=20)
+    stay = models.DurationField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["store", "requested_at"], name="stagestay_store_requested"),
+        ]

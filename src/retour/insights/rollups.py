@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from retour.commerce.models import Order, OrderLine, Store, Variant
 from retour.core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
+from retour.insights import stays
 from retour.insights.models import CohortDay, RollupState
 from retour.returns.choices import VOID_STATUSES
 from retour.returns.models import Return, ReturnLine
@@ -142,42 +143,50 @@ def _rows(store_id: int, days: list[date] | None) -> list[tuple]:
     return rows
 
 
-def _insert(rows: list[tuple]) -> None:
+def _insert(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
     """Writes the rows with plain `executemany`: a model instance per row (`bulk_create`) cost
     ten times the database's own work on a full build (1,000,000 rows)."""
-    table = connection.ops.quote_name(CohortDay._meta.db_table)
-    columns, marks = ", ".join(COLUMNS), ", ".join(["%s"] * len(COLUMNS))
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608 (names of ours)
+    table = connection.ops.quote_name(model._meta.db_table)
+    names, marks = ", ".join(columns), ", ".join(["%s"] * len(columns))
+    sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608 (names of ours)
     with connection.cursor() as cursor:
         for start in range(0, len(rows), BATCH):
             cursor.executemany(sql, rows[start : start + BATCH])
 
 
+def _refresh_days(store: Store, days: list[date] | None) -> tuple[int, int]:
+    """Rewrites the rollup's rows of these days (all when None): how many days and rows."""
+    stale = CohortDay.objects.filter(store=store)
+    if days is not None:
+        stale = stale.filter(day__in=days)
+    stale.delete()
+    # Written in day order, so that a period's rows share pages of the table: a range of
+    # days then reads a few hundred pages, not one page per row.
+    rows = sorted(_rows(store.pk, days), key=lambda row: (row[1], row[2] or 0))
+    _insert(CohortDay, COLUMNS, rows)
+    return len({row[1] for row in rows}), len(rows)
+
+
 def refresh(store: Store) -> Refreshed:
-    """Bring the store's rollup up to date: everything on the first run, then only the days
-    whose orders or returns changed since the last one. Rows changed while it runs are seen
-    again next time (the watermark is the start of this run), so nothing is missed."""
+    """Bring the store's rollups up to date: everything on the first run, then only the days
+    whose orders or returns changed since the last one, and the stays of the returns with new
+    status events. Rows changed while it runs are seen again next time (the watermark is the
+    start of this run), so nothing is missed."""
     started = timezone.now()
     state = RollupState.objects.filter(store=store).first()
     with transaction.atomic():
         days = None if state is None else _changed_days(store.pk, state.watermark)
-        if days == []:
-            RollupState.objects.filter(store=store).update(watermark=started, refreshed_at=started)
-            return Refreshed(store.pk, 0, 0)
-        stale = CohortDay.objects.filter(store=store)
-        if days is not None:
-            stale = stale.filter(day__in=days)
-        stale.delete()
-        # Written in day order, so that a period's rows share pages of the table: a range of
-        # days then reads a few hundred pages, not one page per row.
-        rows = sorted(_rows(store.pk, days), key=lambda row: (row[1], row[2] or 0))
-        _insert(rows)
+        counted, rows = _refresh_days(store, days) if days != [] else (0, 0)
+        last_event, _ = stays.refresh(store.pk, state.last_event_id if state else 0, _insert)
         RollupState.objects.update_or_create(
-            store=store, defaults={"watermark": started, "refreshed_at": timezone.now()}
+            store=store,
+            defaults={
+                "watermark": started,
+                "refreshed_at": timezone.now(),
+                "last_event_id": last_event,
+            },
         )
-    return Refreshed(
-        store.pk, len({row[1] for row in rows}) if days is None else len(days), len(rows)
-    )
+    return Refreshed(store.pk, counted if days is None else len(days), rows)
 
 
 def refresh_all() -> list[Refreshed]:
