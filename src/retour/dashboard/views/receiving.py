@@ -24,6 +24,7 @@ from retour.accounts.access import staff_access
 from retour.accounts.scopes import Scope
 from retour.core.errors import DomainError
 from retour.dashboard.views.common import staff_page, store_ids_with
+from retour.returns.models import Return
 from retour.warehouse import services
 from retour.warehouse.choices import DiscrepancyKind
 from retour.warehouse.selectors import (
@@ -52,11 +53,17 @@ def _save(request: HttpRequest, state: dict) -> None:
     request.session[SESSION_KEY] = state
 
 
-def _panel_context(request: HttpRequest, store_ids: list[int]) -> dict:
+def _panel_context(
+    request: HttpRequest, store_ids: list[int], loaded: Return | None = None
+) -> dict:
+    """The station's panel; `loaded` is the return the scan already read, if it is the one the
+    station has open (read again otherwise)."""
     state = _state(request)
     return_request = None
     lines = []
-    if state.get("return_id"):
+    if loaded is not None and loaded.pk == state.get("return_id"):
+        return_request = loaded
+    elif state.get("return_id"):
         return_request = return_at_station(store_ids=store_ids, return_id=state["return_id"])
     if return_request is not None:
         counts = state.get("counts", {})
@@ -75,10 +82,12 @@ def _panel_context(request: HttpRequest, store_ids: list[int]) -> dict:
     }
 
 
-def _answer(request: HttpRequest, store_ids: list[int]) -> HttpResponse:
+def _answer(
+    request: HttpRequest, store_ids: list[int], loaded: Return | None = None
+) -> HttpResponse:
     """After a POST: the panel as JSON for the script, else a redirect to the page."""
     if request.headers.get("X-Station") == "fetch":
-        context = _panel_context(request, store_ids)
+        context = _panel_context(request, store_ids, loaded)
         panel = render_to_string("dashboard/_station_panel.html", context, request=request)
         return JsonResponse(
             {"status": context["status"], "message": context["message"], "panel": panel}
@@ -182,18 +191,18 @@ def scan(request: HttpRequest) -> HttpResponse:
                 "quantity": line.quantity,
             }
             _save(request, state)
-            return _answer(request, store_ids)
+            return _answer(request, store_ids, current)
         if line is None:
             other = return_for_scan(store_ids=store_ids, code=code)
             if other is not None and other.pk != current.pk:
                 _open(request, other)
-                return _answer(request, store_ids)
+                return _answer(request, store_ids, other)
             if other is not None:  # the open parcel's own label, scanned again
                 state["scanned"].pop()
                 state["status"] = "match"
                 state["message"] = _("Return %(rma)s is open.") % {"rma": current.rma}
                 _save(request, state)
-                return _answer(request, store_ids)
+                return _answer(request, store_ids, current)
         kind = DiscrepancyKind.EXTRA if line is not None else DiscrepancyKind.WRONG_ITEM
         state.setdefault("extras", []).append({"kind": kind, "code": code})
         state["status"] = "mismatch"
@@ -204,7 +213,7 @@ def scan(request: HttpRequest) -> HttpResponse:
             % {"code": code}
         )
         _save(request, state)
-        return _answer(request, store_ids)
+        return _answer(request, store_ids, current)
     found = return_for_scan(store_ids=store_ids, code=code)
     if found is None:
         _save(
@@ -216,7 +225,7 @@ def scan(request: HttpRequest) -> HttpResponse:
         )
     else:
         _open(request, found)
-    return _answer(request, store_ids)
+    return _answer(request, store_ids, found)
 
 
 def _receive(request: HttpRequest, store_ids: list[int]) -> HttpResponse:
