@@ -1,4 +1,4 @@
-"""Time per stage, computed by hand: the stays written by the rollup's refresh (`StageStay`)."""
+"""Time per stage (the stays written by the rollup's refresh, `StageStay`) and inspection."""
 
 from datetime import UTC, date, datetime, timedelta
 
@@ -6,7 +6,7 @@ import pytest
 
 from retour.core.actors import ActorKind
 from retour.insights import rollups
-from retour.insights.metrics import Slice, time_per_stage
+from retour.insights.metrics import Slice, grades_and_dispositions, time_per_stage
 from retour.insights.models import RollupState, StageStay
 from retour.returns.models import Return, ReturnEvent
 from tests.factories import OrderFactory, ReturnFactory
@@ -73,3 +73,17 @@ def test_each_status_is_averaged_until_the_next_move(store_a, store_b):
         RollupState.objects.get(store=store_a).last_event_id
         == ReturnEvent.objects.filter(return_request__store=store_a).latest("pk").pk
     )
+
+
+def test_units_received_per_grade_and_per_disposition(store_a):
+    graded = [("A", "restock", 3), ("A", "", 2), ("", "scrap", 4), ("B", "scrap", 1), ("", "", 9)]
+    for grade, disposition, units in graded:
+        made = returned(store_a, at(4, 10))
+        made.lines.update(grade=grade, disposition=disposition, received_qty=units)
+    outside = returned(store_a, at(4, 10, month=4))
+    outside.lines.update(grade="A", disposition="restock", received_qty=7)
+
+    grades, dispositions = grades_and_dispositions(Slice((store_a.pk,), *MARCH))
+
+    assert [(row.key, row.units) for row in grades] == [("A", 5), ("B", 1)]
+    assert [(row.key, row.units) for row in dispositions] == [("restock", 3), ("scrap", 5)]

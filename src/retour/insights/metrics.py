@@ -365,14 +365,25 @@ class CountRow:
 
 
 def grades_and_dispositions(scope: Slice) -> tuple[list[CountRow], list[CountRow]]:
-    """Units received per inspection grade, and per disposition (two queries)."""
-    lines = ReturnLine.objects.filter(return_request__in=scope.returns())
-
-    def by(field: str) -> list[CountRow]:
-        rows = lines.exclude(**{field: ""}).values(field).annotate(units=Sum("received_qty"))
-        return [CountRow(row[field], row["units"]) for row in rows.order_by(field)]
-
-    return by("grade"), by("disposition")
+    """Units received per inspection grade, and per disposition: one read grouped by both,
+    summed per grade and per disposition in Python (one query)."""
+    rows = (
+        ReturnLine.objects.filter(return_request__in=scope.returns())
+        .exclude(grade="", disposition="")
+        .values("grade", "disposition")
+        .annotate(units=Sum("received_qty"))
+        .order_by()
+    )
+    grades: dict[str, int] = {}
+    dispositions: dict[str, int] = {}
+    for row in rows:
+        for key, totals in ((row["grade"], grades), (row["disposition"], dispositions)):
+            if key:
+                totals[key] = totals.get(key, 0) + row["units"]
+    return (
+        [CountRow(key, units) for key, units in sorted(grades.items())],
+        [CountRow(key, units) for key, units in sorted(dispositions.items())],
+    )
 
 
 @dataclass(frozen=True)
