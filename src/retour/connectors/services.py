@@ -327,13 +327,14 @@ def plan_write_backs(*, event_id: Any, event_type: str, store_id: int, payload: 
     from retour.connectors import jobs
 
     kind = WRITTEN_BACK[event_type]
+    active = Connection.objects.filter(store_id=store_id, active=True)
+    if not active.exists():
+        return 0  # most stores: nothing to tell, and nothing more to read
     if event_type == "refund.succeeded" and _platform_parts(payload["refund"]["id"]).exists():
         return 0  # the platform made this refund: its write-back already told it everything
     key = _idempotency_key(kind, payload, event_id)
     planned = 0
-    connections = Connection.objects.filter(store_id=store_id, active=True).exclude(
-        write_backs__kind=kind, write_backs__idempotency_key=key
-    )
+    connections = active.exclude(write_backs__kind=kind, write_backs__idempotency_key=key)
     for connection in connections:
         write_back = WriteBack.objects.create(
             connection=connection,
