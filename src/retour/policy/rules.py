@@ -140,13 +140,20 @@ def check_unique_ids(rules: list[Rule]) -> list[Rule]:
 # costs nothing for it.
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CompiledRule:
     rule: Rule
     order_checks: tuple[Callable, ...]
     line_checks: tuple[Callable, ...]
+    # The outcome, read on every firing: copied off the pydantic model once.
+    id: str = ""
+    decision: str | None = None
+    require_photos: bool = False
+    force_method: str | None = None
     forbid: frozenset = frozenset()
+    add_fee: Decimal | None = None
     waive: frozenset = frozenset()
+    bonus_percent: Decimal | None = None
 
 
 def _in_range(bounds: Range, getter: Callable) -> Callable:
@@ -238,30 +245,39 @@ def compile_rule(rule: Rule) -> CompiledRule:
         order_checks.append(_in_range(when.risk_score, attrgetter("risk_score")))
     if when.methods:
         order_checks.append(_in_set(when.methods, attrgetter("method")))
-    if when.line_price:
-        line_checks.append(_in_range(when.line_price, attrgetter("unit_price")))
-    if when.line_value:
-        line_checks.append(_in_range(when.line_value, attrgetter("value")))
-    if when.quantity:
-        line_checks.append(_in_range(when.quantity, attrgetter("quantity")))
+    # The set conditions first: they are the cheap ones that fail most often, and a rule's
+    # remaining checks are skipped once one fails.
     if when.reasons:
         line_checks.append(_reason_in(when.reasons))
     if when.categories:
         line_checks.append(_category_in(when.categories))
     if when.tags:
         line_checks.append(_tags_any(when.tags))
-    if when.days_since_delivery:
-        line_checks.append(_in_range(when.days_since_delivery, attrgetter("days")))
     if when.resolutions:
         line_checks.append(_in_set(when.resolutions, attrgetter("resolution")))
+    if when.line_price:
+        line_checks.append(_in_range(when.line_price, attrgetter("unit_price")))
+    if when.line_value:
+        line_checks.append(_in_range(when.line_value, attrgetter("value")))
+    if when.quantity:
+        line_checks.append(_in_range(when.quantity, attrgetter("quantity")))
+    if when.days_since_delivery:
+        line_checks.append(_in_range(when.days_since_delivery, attrgetter("days")))
     if when.value_below_label_cost is not None:
         line_checks.append(_below_label_cost(when.value_below_label_cost))
+    then = rule.then
     return CompiledRule(
         rule,
         tuple(order_checks),
         tuple(line_checks),
-        frozenset(rule.then.forbid_methods),
-        frozenset(rule.then.waive_fees),
+        id=rule.id,
+        decision=then.decision,
+        require_photos=then.require_photos,
+        force_method=then.force_method,
+        forbid=frozenset(then.forbid_methods),
+        add_fee=then.add_fee or None,
+        waive=frozenset(then.waive_fees),
+        bonus_percent=then.bonus_percent,
     )
 
 
@@ -298,21 +314,19 @@ def apply_rules(rules: list[CompiledRule], line) -> RuleEffects:
 
 
 def _fire(compiled: CompiledRule, effects: RuleEffects, fired: list[str]) -> None:
-    rule = compiled.rule
-    then = rule.then
-    fired.append(rule.id)
-    if then.decision and effects.decision is None:
-        effects.decision, effects.decided_by = then.decision, rule.id
-        effects.message = then.message or None
-    if then.require_photos:
+    fired.append(compiled.id)
+    if compiled.decision and effects.decision is None:
+        effects.decision, effects.decided_by = compiled.decision, compiled.id
+        effects.message = compiled.rule.then.message or None
+    if compiled.require_photos:
         effects.require_photos = True
-    if then.force_method and effects.force_method is None:
-        effects.force_method = then.force_method
+    if compiled.force_method and effects.force_method is None:
+        effects.force_method = compiled.force_method
     if compiled.forbid:
         effects.forbid_methods = effects.forbid_methods | compiled.forbid
-    if then.add_fee:
-        effects.added_fee += then.add_fee
+    if compiled.add_fee:
+        effects.added_fee += compiled.add_fee
     if compiled.waive:
         effects.waived = effects.waived | compiled.waive
-    if then.bonus_percent is not None and effects.bonus_percent is None:
-        effects.bonus_percent = then.bonus_percent
+    if compiled.bonus_percent is not None and effects.bonus_percent is None:
+        effects.bonus_percent = compiled.bonus_percent
