@@ -32,12 +32,12 @@ TARGET_P95_MS = 100
 
 _RETURNS_SQL = """
 INSERT INTO returns_return (store_id, order_id, customer_id, rma, status, method, resolution,
-    locale, status_reason, decision, carrier, tracking_number, created_at, updated_at,
-    status_changed_at)
+    locale, status_reason, decision, risk_score, carrier, tracking_number, created_at,
+    updated_at, status_changed_at)
 SELECT %(store)s, o.id, o.customer_id, 'R-B' || g, (%(statuses)s::text[])[1 + g %% 13],
     (%(methods)s::text[])[1 + g %% 5], (%(resolutions)s::text[])[1 + g %% 3], 'en', '',
     jsonb_build_object('outcome', 'review', 'risk', jsonb_build_object('score', g %% 100)),
-    '', '6B' || lpad(g::text, 11, '0'), now() - g * interval '60 seconds',
+    g %% 100, '', '6B' || lpad(g::text, 11, '0'), now() - g * interval '60 seconds',
     now() - g * interval '60 seconds', now() - g * interval '30 seconds'
 FROM generate_series(%(start)s, %(stop)s) AS g
 JOIN commerce_order o ON o.store_id = %(store)s AND o.number = 'B-' || (g %% %(orders)s)
