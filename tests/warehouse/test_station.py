@@ -136,3 +136,31 @@ def test_receipts_go_to_the_warehouse_picked_at_the_station(station, parcel, sto
 
 def test_no_picker_for_a_store_with_one_warehouse(station, parcel):
     assert 'name="warehouse"' not in station.get("/dashboard/receiving/").content.decode()
+
+
+def test_parcels_in_a_row_each_scan_reads_one_return_at_most(
+    station, parcel, store_a, django_assert_max_num_queries
+):
+    return_request, (first, _second) = parcel
+    other, _ = parcel_on_its_way(store_a, lines=(1,), tracking="6A999999999FR", barcodes=False)
+    _scan(station, return_request.rma)
+    queries = []
+    for code in (
+        "3700000000011",
+        "3700000000011",
+        "3700000000011",
+        "6A123456789FR",
+        "6A999999999FR",
+    ):
+        with django_assert_max_num_queries(12) as captured:
+            queries.append(_scan(station, code, fetch=True).json())
+        # One return read (with its receipt, lines and photos), never two.
+        assert sum('FROM "returns_return"' in q["sql"] for q in captured.captured_queries) == 1
+
+    ticked, second_tick, extra, own_label, next_parcel = queries
+    assert ticked["status"] == second_tick["status"] == "match"
+    assert "2 / 2" in second_tick["panel"]
+    assert extra["status"] == "mismatch"  # a third unit of a line of two: recorded as extra
+    assert own_label["status"] == "match" and return_request.rma in own_label["message"]
+    assert next_parcel["status"] == "match" and other.rma in next_parcel["panel"]
+    assert return_request.rma not in next_parcel["panel"]

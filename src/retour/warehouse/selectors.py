@@ -64,42 +64,62 @@ def _station_lines() -> Prefetch:
 
 def return_for_scan(*, store_ids: Iterable[int], code: str) -> Return | None:
     """The return a scan names: its RMA (the label or the packing slip's barcode, typed in any
-    case and spacing) or its tracking number, among the caller's stores only; with its lines,
-    their variants and products, and the shopper's photos. Three queries: the return (one
-    indexed look-up, on the unique RMA or the tracking-number index), its lines, their photos."""
+    case and spacing) or its tracking number, among the caller's stores only; with its receipt,
+    its lines, their variants and products, and the shopper's photos. Three queries: the return
+    (one indexed look-up, on the unique RMA or the tracking-number index), its lines, their
+    photos."""
     rmas, tracking = scan_candidates(code)
     if not rmas:
         return None
     return (
-        Return.objects.filter(store_id__in=list(store_ids))
+        _at_station(store_ids)
         .filter(Q(rma__in=rmas) | Q(tracking_number__in=tracking))
-        .select_related("store", "order", "customer")
-        .prefetch_related(_station_lines())
         .order_by("-id")
         .first()
     )
 
 
 def return_at_station(*, store_ids: Iterable[int], return_id: int) -> Return | None:
+    return _at_station(store_ids).filter(pk=return_id).first()
+
+
+def _at_station(store_ids: Iterable[int]):
     return (
-        Return.objects.filter(store_id__in=list(store_ids), pk=return_id)
-        .select_related("store", "order", "customer")
+        Return.objects.filter(store_id__in=list(store_ids))
+        .select_related("store", "order", "customer", "receipt")
         .prefetch_related(_station_lines())
-        .first()
     )
 
 
-def match_item(lines: Sequence[ReturnLine], code: str, counts: dict[int, int] | None = None):
-    """The line of `lines` a scanned item barcode (EAN/UPC) or SKU names, preferring one that
-    still expects units; None for an item that is not part of the return."""
+@dataclass(frozen=True)
+class ExpectedItem:
+    """A line of a return as a scan of its item finds it: kept in the station's session, so that
+    an item scan is matched without reading the return again."""
+
+    line_id: int
+    codes: tuple[str, ...]
+    quantity: int
+
+
+def expected_items(lines: Iterable[ReturnLine]) -> list[ExpectedItem]:
+    return [
+        ExpectedItem(line.pk, tuple(sorted(_item_codes(line))), line.quantity) for line in lines
+    ]
+
+
+def match_item(
+    items: Sequence[ExpectedItem], code: str, counts: dict[int, int] | None = None
+) -> ExpectedItem | None:
+    """The item a scanned barcode (EAN/UPC) or SKU names, preferring a line that still expects
+    units; None for an item that is not part of the return."""
     wanted = code.strip().upper()
     if not wanted:
         return None
     counts = counts or {}
-    matches = [line for line in lines if wanted in _item_codes(line)]
-    for line in matches:
-        if counts.get(line.pk, 0) < line.quantity:
-            return line
+    matches = [item for item in items if wanted in item.codes]
+    for item in matches:
+        if counts.get(item.line_id, 0) < item.quantity:
+            return item
     return matches[0] if matches else None
 
 

@@ -13,6 +13,8 @@ where theirs may. Where a store has several warehouses, the operator picks the o
 in (kept in the session, per store); its receipts, and so the restocks of their units, go there.
 """
 
+from dataclasses import astuple
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -28,6 +30,8 @@ from retour.returns.models import Return
 from retour.warehouse import services
 from retour.warehouse.choices import DiscrepancyKind
 from retour.warehouse.selectors import (
+    ExpectedItem,
+    expected_items,
     match_item,
     return_at_station,
     return_for_scan,
@@ -142,18 +146,23 @@ def choose_warehouse(request: HttpRequest) -> HttpResponse:
     return redirect("dashboard:receiving")
 
 
+def _kept(items: list[ExpectedItem]) -> list[list]:
+    """Items as the session's JSON keeps them."""
+    return [list(astuple(item)) for item in items]
+
+
 def _open(request: HttpRequest, return_request) -> None:
+    lines = return_request.lines.all()
     state = {
         "return_id": return_request.pk,
+        # What the next scans are matched against, without reading the return again.
+        "items": _kept(expected_items(lines)),
         "counts": {},
         "extras": [],
         "scanned": [],
         "status": "match",
         "message": _("Return %(rma)s opened: %(count)d items expected.")
-        % {
-            "rma": return_request.rma,
-            "count": sum(line.quantity for line in return_request.lines.all()),
-        },
+        % {"rma": return_request.rma, "count": sum(line.quantity for line in lines)},
     }
     if hasattr(return_request, "receipt"):
         state["status"] = "mismatch"
@@ -166,6 +175,9 @@ def _open(request: HttpRequest, return_request) -> None:
 @staff_page(Scope.RETURNS_RECEIVE)
 @require_POST
 def scan(request: HttpRequest) -> HttpResponse:
+    """One read of a return at most per scan: an item of the open parcel is matched against the
+    session; anything else is looked up as a parcel first, and the open one is read only for a
+    code that names neither (a wrong or extra item)."""
     store_ids = _receiving_store_ids(request)
     code = request.POST.get("code", "").strip()[:100]
     state = _state(request)
@@ -173,59 +185,72 @@ def scan(request: HttpRequest) -> HttpResponse:
         return _answer(request, store_ids)
     if code.upper() in RECEIVE_COMMANDS:
         return _receive(request, store_ids)
-    current = None
     if state.get("return_id"):
-        current = return_at_station(store_ids=store_ids, return_id=state["return_id"])
-    if current is not None:
-        lines = list(current.lines.all())
-        counts = state.setdefault("counts", {})
-        state.setdefault("scanned", []).append(code)
-        state["scanned"] = state["scanned"][-MAX_SCANS:]
-        line = match_item(lines, code, {int(k): v for k, v in counts.items()})
-        if line is not None and counts.get(str(line.pk), 0) < line.quantity:
-            counts[str(line.pk)] = counts.get(str(line.pk), 0) + 1
-            state["status"] = "match"
-            state["message"] = _("%(title)s: %(count)d of %(quantity)d.") % {
-                "title": line.order_line.title,
-                "count": counts[str(line.pk)],
-                "quantity": line.quantity,
-            }
-            _save(request, state)
-            return _answer(request, store_ids, current)
-        if line is None:
-            other = return_for_scan(store_ids=store_ids, code=code)
-            if other is not None and other.pk != current.pk:
-                _open(request, other)
-                return _answer(request, store_ids, other)
-            if other is not None:  # the open parcel's own label, scanned again
-                state["scanned"].pop()
-                state["status"] = "match"
-                state["message"] = _("Return %(rma)s is open.") % {"rma": current.rma}
-                _save(request, state)
-                return _answer(request, store_ids, current)
-        kind = DiscrepancyKind.EXTRA if line is not None else DiscrepancyKind.WRONG_ITEM
-        state.setdefault("extras", []).append({"kind": kind, "code": code})
-        state["status"] = "mismatch"
-        state["message"] = (
-            _("%(code)s: one more than announced, recorded as extra.") % {"code": code}
-            if line is not None
-            else _("%(code)s is not part of this return: recorded as a wrong item.")
-            % {"code": code}
-        )
-        _save(request, state)
-        return _answer(request, store_ids, current)
+        return _scan_at_open_parcel(request, store_ids, state, code)
+    return _open_scanned(request, store_ids, code)
+
+
+def _open_scanned(request: HttpRequest, store_ids: list[int], code: str) -> HttpResponse:
     found = return_for_scan(store_ids=store_ids, code=code)
     if found is None:
         _save(
             request,
-            {
-                "status": "mismatch",
-                "message": _("No return matches %(code)s.") % {"code": code},
-            },
+            {"status": "mismatch", "message": _("No return matches %(code)s.") % {"code": code}},
         )
     else:
         _open(request, found)
     return _answer(request, store_ids, found)
+
+
+def _scan_at_open_parcel(
+    request: HttpRequest, store_ids: list[int], state: dict, code: str
+) -> HttpResponse:
+    counts = state.setdefault("counts", {})
+    if "items" not in state:  # a parcel opened before the session kept its items
+        opened = return_at_station(store_ids=store_ids, return_id=state["return_id"])
+        state["items"] = _kept(expected_items(opened.lines.all()) if opened else [])
+    items = [ExpectedItem(line_id, tuple(codes), qty) for line_id, codes, qty in state["items"]]
+    item = match_item(items, code, {int(k): v for k, v in counts.items()})
+    current = None
+    if item is None:
+        current = return_for_scan(store_ids=store_ids, code=code)
+        if current is not None and current.pk != state["return_id"]:
+            _open(request, current)  # the next parcel
+            return _answer(request, store_ids, current)
+    if current is None:
+        current = return_at_station(store_ids=store_ids, return_id=state["return_id"])
+        if current is None:  # no longer the caller's to receive
+            return _open_scanned(request, store_ids, code)
+    elif item is None:  # the open parcel's own label, scanned again
+        state["status"] = "match"
+        state["message"] = _("Return %(rma)s is open.") % {"rma": current.rma}
+        _save(request, state)
+        return _answer(request, store_ids, current)
+    state["scanned"] = [*state.get("scanned", []), code][-MAX_SCANS:]
+    key = str(item.line_id) if item else ""
+    if item is not None and counts.get(key, 0) < item.quantity:
+        counts[key] = counts.get(key, 0) + 1
+        title = next(
+            line.order_line.title for line in current.lines.all() if line.pk == item.line_id
+        )
+        state["status"] = "match"
+        state["message"] = _("%(title)s: %(count)d of %(quantity)d.") % {
+            "title": title,
+            "count": counts[key],
+            "quantity": item.quantity,
+        }
+    else:
+        kind = DiscrepancyKind.EXTRA if item is not None else DiscrepancyKind.WRONG_ITEM
+        state.setdefault("extras", []).append({"kind": kind, "code": code})
+        state["status"] = "mismatch"
+        state["message"] = (
+            _("%(code)s: one more than announced, recorded as extra.") % {"code": code}
+            if item is not None
+            else _("%(code)s is not part of this return: recorded as a wrong item.")
+            % {"code": code}
+        )
+    _save(request, state)
+    return _answer(request, store_ids, current)
 
 
 def _receive(request: HttpRequest, store_ids: list[int]) -> HttpResponse:
