@@ -10,8 +10,11 @@ log of every store the person is on the staff of, so each store's owners see it.
 """
 
 import secrets
+from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -44,11 +47,27 @@ def confirmed_totp(user) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=True).first()
 
 
-def two_factor_required(user) -> bool:
-    """Whether a store `user` works for requires its staff to sign in with two factors."""
-    return StaffSecurity.objects.filter(
-        store__memberships__user=user, require_two_factor=True
-    ).exists()
+@dataclass(frozen=True)
+class SecondFactor:
+    enabled: bool  # a confirmed authenticator
+    required: bool  # a store they work for requires its staff to sign in with two factors
+
+
+def second_factor(user) -> SecondFactor:
+    """Both answers in one query: every dashboard request of someone signed in without a
+    second factor asks them."""
+    confirmed = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
+    requiring = StaffSecurity.objects.filter(
+        store__memberships__user=OuterRef("pk"), require_two_factor=True
+    )
+    enabled, required = (
+        get_user_model()
+        .objects.filter(pk=user.pk)
+        .annotate(enabled=Exists(confirmed), required=Exists(requiring))
+        .values_list("enabled", "required")
+        .get()
+    )
+    return SecondFactor(enabled, required)
 
 
 def pending_totp(user) -> TOTPDevice:
@@ -99,7 +118,7 @@ def renew_backup_codes(*, user, actor: Actor) -> list[str]:
 
 @transaction.atomic
 def disable_two_factor(*, user, actor: Actor) -> None:
-    if two_factor_required(user):
+    if second_factor(user).required:
         raise Conflict(
             _("A store you work for requires two-factor sign-in: it cannot be turned off.")
         )

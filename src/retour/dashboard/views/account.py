@@ -49,9 +49,10 @@ def two_factor(request: HttpRequest) -> HttpResponse:
             _show_codes_once(request, codes)
             messages.success(request, _("Two-factor sign-in is on."))
         return redirect("dashboard:two-factor")
+    second_factor = security.second_factor(user)
     context = {
-        "enabled": security.has_two_factor(user),
-        "required": security.two_factor_required(user),
+        "enabled": second_factor.enabled,
+        "required": second_factor.required,
         "codes": request.session.pop(CODES_KEY, None),
     }
     if context["enabled"]:

@@ -82,9 +82,10 @@ def staff_only(view: View) -> View:
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_verified():
-            if security.has_two_factor(request.user):
+            second_factor = security.second_factor(request.user)
+            if second_factor.enabled:
                 return _sign_out(request, _("Sign in again with your authenticator's code."))
-            if security.two_factor_required(request.user):
+            if second_factor.required:
                 messages.warning(
                     request, _("Your store requires two-factor sign-in: set it up to go on.")
                 )
