@@ -129,7 +129,8 @@ def bench_page(client, url: str, samples: int) -> dict:
         response = client.get(url)
         timings.append(time.perf_counter() - started)
         assert response.status_code == 200, url
-        assert response.context["page"].rows, url
+        # Rows are shown: each has its checkbox for the bulk actions.
+        assert b'name="rma"' in response.content, url
     return summarise(timings)
 
 
@@ -183,11 +184,9 @@ def main() -> None:
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.test import Client
-    from django.test.utils import setup_test_environment
 
     from retour.commerce.models import Store
 
-    setup_test_environment()  # response.context, to check each page has rows
     call_command("migrate", interactive=False, verbosity=0)
     build(args.returns)
     store = Store.objects.get(slug="bench-dash")
