@@ -36,6 +36,7 @@ from retour.policy.rules import (
     RESOLUTION_LABELS,
     CompiledRule,
     RuleEffects,
+    RuleSet,
     apply_rules,
     compile_rule,
 )
@@ -304,7 +305,7 @@ class _Context:
     today: date
     law: CountryLaw
     legal_start: date | None
-    rules: tuple[CompiledRule, ...]
+    rules: RuleSet
     decided_messages: dict = field(default_factory=dict)
 
     @classmethod
@@ -321,7 +322,9 @@ class _Context:
             method=choice.method or None,
         )
         # Order-wide conditions are checked once here, not once per line.
-        rules = tuple(r for r in policy.rules if all(check(view) for check in r.order_checks))
+        rules = RuleSet(
+            tuple(r for r in policy.rules if all(check(view) for check in r.order_checks))
+        )
         return cls(
             policy=policy,
             order=order,

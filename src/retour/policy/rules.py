@@ -145,6 +145,7 @@ class CompiledRule:
     rule: Rule
     order_checks: tuple[Callable, ...]
     line_checks: tuple[Callable, ...]
+    category_check: Callable[[str], bool] | None = None  # see `RuleSet`
     # The outcome, read on every firing: copied off the pydantic model once.
     id: str = ""
     decision: str | None = None
@@ -199,12 +200,12 @@ def _reason_in(codes: list[str]) -> Callable:
     return check
 
 
-def _category_in(prefixes: list[str]) -> Callable:
+def _category_in(prefixes: list[str]) -> Callable[[str], bool]:
     exact = tuple(prefixes)
     nested = tuple(p.rstrip("/") + "/" for p in prefixes)
 
-    def check(line) -> bool:
-        return line.category in exact or line.category.startswith(nested)
+    def check(category: str) -> bool:
+        return category in exact or category.startswith(nested)
 
     return check
 
@@ -249,8 +250,6 @@ def compile_rule(rule: Rule) -> CompiledRule:
     # remaining checks are skipped once one fails.
     if when.reasons:
         line_checks.append(_reason_in(when.reasons))
-    if when.categories:
-        line_checks.append(_category_in(when.categories))
     if when.tags:
         line_checks.append(_tags_any(when.tags))
     if when.resolutions:
@@ -270,6 +269,7 @@ def compile_rule(rule: Rule) -> CompiledRule:
         rule,
         tuple(order_checks),
         tuple(line_checks),
+        category_check=_category_in(when.categories) if when.categories else None,
         id=rule.id,
         decision=then.decision,
         require_photos=then.require_photos,
@@ -297,11 +297,35 @@ class RuleEffects:
     fired: tuple[str, ...] = ()
 
 
-def apply_rules(rules: list[CompiledRule], line) -> RuleEffects:
-    """Run the (order-prefiltered) rules on one line, in order."""
+class RuleSet:
+    """The rules left for an order's lines once its order-wide conditions are checked, indexed
+    by product category: a line is tried only against the rules its category allows (an order's
+    lines share a few categories, each sorted out once), not against every rule."""
+
+    def __init__(self, rules: tuple[CompiledRule, ...]) -> None:
+        self.rules = rules
+        self._by_category: dict[str, tuple[CompiledRule, ...]] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.rules)
+
+    def for_category(self, category: str) -> tuple[CompiledRule, ...]:
+        found = self._by_category.get(category)
+        if found is None:
+            found = tuple(
+                rule
+                for rule in self.rules
+                if rule.category_check is None or rule.category_check(category)
+            )
+            self._by_category[category] = found
+        return found
+
+
+def apply_rules(rules: RuleSet, line) -> RuleEffects:
+    """Run the rules on one line, in order."""
     effects = RuleEffects()
     fired = []
-    for compiled in rules:
+    for compiled in rules.for_category(line.category):
         for check in compiled.line_checks:  # a plain loop: no generator on the hot path
             if not check(line):
                 break
