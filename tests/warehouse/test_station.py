@@ -161,6 +161,8 @@ def test_parcels_in_a_row_each_scan_reads_one_return_at_most(
     assert ticked["status"] == second_tick["status"] == "match"
     assert "2 / 2" in second_tick["panel"]
     assert extra["status"] == "mismatch"  # a third unit of a line of two: recorded as extra
-    assert own_label["status"] == "match" and return_request.rma in own_label["message"]
-    assert next_parcel["status"] == "match" and other.rma in next_parcel["panel"]
+    assert own_label["status"] == "match"
+    assert return_request.rma in own_label["message"]
+    assert next_parcel["status"] == "match"
+    assert other.rma in next_parcel["panel"]
     assert return_request.rma not in next_parcel["panel"]
