@@ -29,6 +29,7 @@ class Answer:
     body: Any = None  # dict/list → JSON; bytes → as is
     content_type: str = "application/json"
     delay: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 Handler = Callable[[Recorded], Answer]
@@ -75,6 +76,8 @@ def start(fake: FakeCarrier) -> tuple[ThreadingHTTPServer, threading.Thread]:
                 self.send_response(answer.status)
                 self.send_header("Content-Type", answer.content_type)
                 self.send_header("Content-Length", str(len(raw)))
+                for name, value in answer.headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(raw)
             except (BrokenPipeError, ConnectionResetError):

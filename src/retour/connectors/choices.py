@@ -34,5 +34,7 @@ class WriteBackStatus(models.TextChoices):
     """The platform accepted it."""
     INCLUDED = "included", _("Included in the refund")
     """A restock the refund's write-back already carried (restock with the refunded lines)."""
+    SKIPPED = "skipped", _("Skipped")
+    """The platform has nothing to take it (WooCommerce core has no store credit): not sent."""
     FAILED = "failed", _("Failed")
     """Given up after the retries, or refused by the platform: shown on the return; retryable."""

@@ -17,6 +17,7 @@ class Health:
     connection: Connection
     events: list[InboundEvent]
     failed_write_backs: list[WriteBack]
+    skipped_write_backs: list[WriteBack]
 
 
 def connection_of(store_id: int, platform: str) -> Connection | None:
@@ -24,17 +25,25 @@ def connection_of(store_id: int, platform: str) -> Connection | None:
 
 
 def health(connection: Connection) -> Health:
-    """The connection's latest events (without their raw body) and its failed write-backs with
-    their return: two queries."""
+    """The connection's latest events (without their raw body), its failed write-backs and those
+    the platform could not take (skipped), with their return: three queries."""
     events = list(
         InboundEvent.objects.filter(connection=connection)
         .defer("body", "headers")
         .order_by("-received_at", "-id")[:EVENTS_SHOWN]
     )
-    failed = list(
-        WriteBack.objects.filter(connection=connection, status=WriteBackStatus.FAILED)
+    return Health(
+        connection,
+        events,
+        _write_backs(connection, WriteBackStatus.FAILED),
+        _write_backs(connection, WriteBackStatus.SKIPPED),
+    )
+
+
+def _write_backs(connection: Connection, status: str) -> list[WriteBack]:
+    return list(
+        WriteBack.objects.filter(connection=connection, status=status)
         .select_related("return_request")
         .defer("source", "request")
         .order_by("-created_at", "-id")[:FAILED_SHOWN]
     )
-    return Health(connection, events, failed)

@@ -12,7 +12,8 @@ outbox events into `WriteBack` rows (one per event and connection) with a job, i
 transaction. `push_write_back` builds the request once (so retries send the same lines, amounts
 and idempotency key), sends it outside any transaction, and records the outcome; a write-back
 that fails for good is shown on the return (`return.platform_sync_failed`) and on the
-connection page, from where it can be retried.
+connection page, from where it can be retried; one the platform has nothing to take (store
+credit on WooCommerce) is kept as skipped with the reason, shown on the connection page.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from retour.connectors.adapters.base import (
     RefundFacts,
     RefundLineFacts,
     RestockFacts,
+    Skipped,
 )
 from retour.connectors.choices import EventStatus, Platform, WriteBackKind, WriteBackStatus
 from retour.connectors.models import Connection, InboundEvent, WriteBack
@@ -125,9 +127,10 @@ def note_error(connection_id: int, message: str) -> None:
 
 def receive_webhook(
     *, store_slug: str, platform: str, headers: Mapping[str, str], body: bytes
-) -> tuple[InboundEvent, bool]:
+) -> tuple[InboundEvent | None, bool]:
     """Verify and record a webhook; (event, created). A delivery already recorded (the platform
-    retried, or someone replays it) changes nothing. Raises `NotFound` for a store without this
+    retried, or someone replays it) changes nothing; the platform's ping when a webhook is saved
+    is answered with (None, False), nothing recorded. Raises `NotFound` for a store without this
     connection and `InvalidSignature` for a body the secret did not sign."""
     from retour.connectors import jobs
 
@@ -137,6 +140,8 @@ def receive_webhook(
     if connection is None:
         raise NotFound(_("No such connection."))
     connector = connector_for(connection)
+    if connector.is_ping(headers, body):
+        return None, False
     connector.verify(headers, body)
     notice = connector.notice(headers, body)
     with transaction.atomic():
@@ -485,6 +490,8 @@ def push_write_back(write_back_id: int) -> WriteBack:
     is re-raised for the job to try again later, with the same request and key."""
     try:
         claimed = _claim(write_back_id)
+    except Skipped as error:  # the platform has nothing to take it: said, not retried
+        return skip_write_back(write_back_id, error.message)
     except ConnectorError as error:  # the request cannot be built (e.g. unknown customer)
         return fail_write_back(write_back_id, error.message)
     if claimed is None:
@@ -558,6 +565,15 @@ def fail_write_back(write_back_id: int, message: str) -> WriteBack:
             },
         )
     return write_back
+
+
+def skip_write_back(write_back_id: int, reason: str) -> WriteBack:
+    """A write-back the platform cannot take (WooCommerce core has no store credit): kept as
+    skipped with the reason, shown on the connection page; nothing was sent."""
+    WriteBack.objects.filter(pk=write_back_id).update(
+        status=WriteBackStatus.SKIPPED, last_error=reason[:2000]
+    )
+    return WriteBack.objects.get(pk=write_back_id)
 
 
 @transaction.atomic

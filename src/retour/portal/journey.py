@@ -7,9 +7,11 @@ allows; what the session holds is only the shopper's answers, re-validated at ea
 `returns.services.create_return` decides everything once more on submission.
 """
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import wraps
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -108,17 +110,53 @@ def _session(request: HttpRequest, page: Page) -> dict[str, Any] | None:
     return draft if draft.get("order") else None
 
 
-def _draft_for(
-    request: HttpRequest, page: Page, step: str
-) -> tuple[dict[str, Any] | None, HttpResponseRedirect | None]:
-    """The shopper's draft for `step`, or where to send them instead: the look-up without a
-    looked-up order, or the first earlier step they have not completed."""
-    draft = _session(request, page)
-    if draft is None:
-        return None, _redirect(page, "lookup")
-    if (missing := _needs(draft, step)) is not None:
-        return None, _redirect(page, missing)
-    return draft, None
+@dataclass
+class Step:
+    """A step's draft with the store's reasons its answers name."""
+
+    draft: dict[str, Any]
+    reasons: dict[str, ReturnReason]
+    upto: str
+
+    def load(self) -> Loaded:
+        """The order and the engine's decision on the answers as they are now."""
+        return _load(self.draft["order"], _choice(self.draft, self.reasons, upto=self.upto))
+
+
+def _wizard_step(
+    name: str,
+    *,
+    upto: str | None = None,
+    reasons: Callable[[int], dict[str, ReturnReason]] | None = None,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Declare the view `view(request, page, step)` of the step `name` (GET and POST): it gets
+    the shopper's draft, or they are sent elsewhere: to the look-up without a looked-up order,
+    to the first earlier step they have not completed."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @require_http_methods(["GET", "POST"])
+        @portal_view
+        @wraps(view)
+        def wrapper(request: HttpRequest, page: Page) -> HttpResponse:
+            draft = _session(request, page)
+            if draft is None:
+                return _redirect(page, "lookup")
+            if (missing := _needs(draft, name)) is not None:
+                return _redirect(page, missing)
+            by_code = (reasons or selectors.reasons_by_code)(page.store.pk)
+            return view(request, page, Step(draft, by_code, upto or name))
+
+        return wrapper
+
+    return decorate
+
+
+def _chosen(loaded: Loaded, draft: dict[str, Any]) -> Iterator[tuple[OrderLine, dict[str, Any]]]:
+    """The lines the shopper chose, in the order's order, with their answers."""
+    for line in loaded.lines:
+        answer = draft["lines"].get(str(line.pk))
+        if answer is not None:
+            yield line, answer
 
 
 def _line_view(page: Page, loaded: Loaded, line: OrderLine) -> dict[str, Any]:
@@ -293,17 +331,21 @@ def items(request: HttpRequest, page: Page) -> HttpResponse:
 # --- Reasons and photos -----------------------------------------------------------------------
 
 
-@require_http_methods(["GET", "POST"])
-@portal_view
-def reasons(request: HttpRequest, page: Page) -> HttpResponse:
-    draft, detour = _draft_for(request, page, "reasons")
-    if detour is not None:
-        return detour
-    catalogue = selectors.reason_catalogue(page.store.pk)
+def _catalogue_by_code(store_id: int) -> dict[str, ReturnReason]:
+    """The store's reason catalogue by code, each parent followed by its children (one query)."""
+    catalogue = selectors.reason_catalogue(store_id)
     by_code = {r.code: r for parent in catalogue for r in [parent, *parent.listed_children]}
     for reason in by_code.values():
         if reason.parent_id:
             reason.parent = next(p for p in catalogue if p.pk == reason.parent_id)
+    return by_code
+
+
+# The reasons being chosen count: the engine says what they require (comment, photos).
+@_wizard_step("reasons", upto="resolution", reasons=_catalogue_by_code)
+def reasons(request: HttpRequest, page: Page, step: Step) -> HttpResponse:
+    draft, by_code = step.draft, step.reasons
+    catalogue = [reason for reason in by_code.values() if not reason.parent_id]
     errors: dict[str, str] = {}
     if request.method == "POST":
         answers = draft["lines"]
@@ -329,7 +371,7 @@ def reasons(request: HttpRequest, page: Page) -> HttpResponse:
                 else:
                     answer["photos"] = kept + [[p.name, p.width, p.height] for p in stored]
         # What the chosen reasons require (the catalogue and the store's rules).
-        loaded = _load(draft["order"], _choice(draft, by_code, upto="resolution"))
+        loaded = step.load()
         for line_id, answer in answers.items():
             if not answer.get("reason"):
                 continue
@@ -342,12 +384,9 @@ def reasons(request: HttpRequest, page: Page) -> HttpResponse:
         if not errors:
             return _redirect(page, "resolution")
     else:
-        loaded = _load(draft["order"], _choice(draft, by_code, upto="resolution"))
+        loaded = step.load()
     lines = []
-    for line in loaded.lines:
-        answer = draft["lines"].get(str(line.pk))
-        if answer is None:
-            continue
+    for line, answer in _chosen(loaded, draft):
         view = _line_view(page, loaded, line)
         view.update(
             qty=answer["qty"],
@@ -408,14 +447,10 @@ def _allowed(loaded: Loaded, draft: dict[str, Any], attribute: str) -> list[str]
     return allowed or []
 
 
-@require_http_methods(["GET", "POST"])
-@portal_view
-def resolution(request: HttpRequest, page: Page) -> HttpResponse:
-    draft, detour = _draft_for(request, page, "resolution")
-    if detour is not None:
-        return detour
-    reasons = selectors.reasons_by_code(page.store.pk)
-    loaded = _load(draft["order"], _choice(draft, reasons, upto="resolution"))
+@_wizard_step("resolution")
+def resolution(request: HttpRequest, page: Page, step: Step) -> HttpResponse:
+    draft, reasons = step.draft, step.reasons
+    loaded = step.load()
     allowed = _allowed(loaded, draft, "resolutions")
     bonus = min((loaded.decision(int(i)).bonus_percent for i in draft["lines"]), default=Decimal(0))
     refund_settings = RefundSettings.for_store(page.store.pk)
@@ -431,10 +466,7 @@ def resolution(request: HttpRequest, page: Page) -> HttpResponse:
     )
     own_variant = {line.pk: line.variant_id for line in loaded.lines}
     exchange_lines = []
-    for line in loaded.lines:
-        answer = draft["lines"].get(str(line.pk))
-        if answer is None:
-            continue
+    for line, answer in _chosen(loaded, draft):
         options = [
             {
                 "id": variant.pk,
@@ -571,14 +603,10 @@ def _pickup_answer(data) -> tuple[dict[str, str], dict[str, str]]:
     return details, errors
 
 
-@require_http_methods(["GET", "POST"])
-@portal_view
-def method(request: HttpRequest, page: Page) -> HttpResponse:
-    draft, detour = _draft_for(request, page, "method")
-    if detour is not None:
-        return detour
-    reasons = selectors.reasons_by_code(page.store.pk)
-    loaded = _load(draft["order"], _choice(draft, reasons, upto="method"))
+@_wizard_step("method")
+def method(request: HttpRequest, page: Page, step: Step) -> HttpResponse:
+    draft = step.draft
+    loaded = step.load()
     allowed = _allowed(loaded, draft, "methods")
     shops = _shops(page)
     if not shops:
@@ -679,13 +707,9 @@ def _destination(resolution_code: str) -> str:
     }.get(resolution_code, "")
 
 
-@require_http_methods(["GET", "POST"])
-@portal_view
-def review(request: HttpRequest, page: Page) -> HttpResponse:
-    draft, detour = _draft_for(request, page, "review")
-    if detour is not None:
-        return detour
-    reasons = selectors.reasons_by_code(page.store.pk)
+@_wizard_step("review")
+def review(request: HttpRequest, page: Page, step: Step) -> HttpResponse:
+    draft, reasons = step.draft, step.reasons
     errors: dict[str, str] = {}
     refused: dict[int, list[str]] = {}
     if request.method == "POST":
@@ -726,7 +750,7 @@ def review(request: HttpRequest, page: Page) -> HttpResponse:
             state.save(request, page.store, draft)
             state.grant(request, page.store, created.rma)
             return _redirect(page, "confirmation", rma=created.rma)
-    loaded = _load(draft["order"], _choice(draft, reasons, upto="review"))
+    loaded = step.load()
     refund_settings = RefundSettings.for_store(page.store.pk)
     estimate = _estimate(loaded, draft, reasons, draft["resolution"], refund_settings)
     titles = {line.pk: line.title for line in loaded.lines}
@@ -734,10 +758,7 @@ def review(request: HttpRequest, page: Page) -> HttpResponse:
         [a["variant"] for a in draft["lines"].values() if a.get("variant")]
     )
     lines = []
-    for line in loaded.lines:
-        answer = draft["lines"].get(str(line.pk))
-        if answer is None:
-            continue
+    for line, answer in _chosen(loaded, draft):
         view = _line_view(page, loaded, line)
         reason = reasons.get(answer["reason"])
         exchange = variants.get(answer.get("variant") or 0)

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 
 from retour.accounts.scopes import Scope
+from retour.api.lookups import scoped_return
 from retour.api.schemas import ErrorOut
 from retour.commerce.models import Warehouse
 from retour.core.errors import NotFound
@@ -77,15 +79,8 @@ class WebhookOut(Schema):
 
 
 def _return(request: HttpRequest, store: str, rma: str, scope: str) -> Return:
-    store_id = request.auth.store_id(store, scope)
-    found = (
-        Return.objects.filter(store_id=store_id, rma=rma.upper())
-        .select_related("store", "order", "customer")
-        .first()
-    )
-    if found is None:
-        raise NotFound("Not found.")
-    return found
+    # Labels and documents read the store, the order and the shopper.
+    return scoped_return(request, store, rma, scope, "store", "order", "customer")
 
 
 def _label(return_request: Return) -> Shipment:
@@ -93,6 +88,15 @@ def _label(return_request: Return) -> Shipment:
     if shipment is None:
         raise services.NoLabel("This return has no label.")
     return shipment
+
+
+def _label_change(
+    request: HttpRequest, store: str, rma: str, change: Callable[..., Shipment]
+) -> Shipment:
+    """Issue or void the return's label (`change`: the service) and give back the shipment."""
+    return_request = _return(request, store, rma, Scope.RETURNS_LOGISTICS)
+    shipment = change(return_request=return_request, actor=request.auth.actor)
+    return Shipment.objects.select_related("account", "warehouse").get(pk=shipment.pk)
 
 
 def _file(content: bytes, content_type: str, filename: str) -> HttpResponse:
@@ -107,9 +111,7 @@ def _file(content: bytes, content_type: str, filename: str) -> HttpResponse:
     summary="Make the return's label with the store's routed carrier",
 )
 def issue_label(request: HttpRequest, store: str, rma: str):
-    return_request = _return(request, store, rma, Scope.RETURNS_LOGISTICS)
-    shipment = services.issue_label(return_request=return_request, actor=request.auth.actor)
-    return 201, Shipment.objects.select_related("account", "warehouse").get(pk=shipment.pk)
+    return 201, _label_change(request, store, rma, services.issue_label)
 
 
 @router.get(
@@ -127,9 +129,7 @@ def read_shipment(request: HttpRequest, store: str, rma: str):
     summary="Void the return's label at the carrier",
 )
 def void_label(request: HttpRequest, store: str, rma: str):
-    return_request = _return(request, store, rma, Scope.RETURNS_LOGISTICS)
-    shipment = services.void_label(return_request=return_request, actor=request.auth.actor)
-    return Shipment.objects.select_related("account", "warehouse").get(pk=shipment.pk)
+    return _label_change(request, store, rma, services.void_label)
 
 
 @router.get(

@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from retour.accounts.scopes import Scope
+from retour.api.lookups import return_of_store
 from retour.api.schemas import ErrorOut
 from retour.commerce.models import Store
 from retour.core.codes import normalize_code
@@ -24,7 +25,6 @@ from retour.refunds import credit, exchanges, services
 from retour.refunds.models import Refund, StoreCreditAccount
 from retour.refunds.selectors import refunds_of_store
 from retour.refunds.webhooks import WebhookRejected, handle_stripe_webhook
-from retour.returns.models import Return
 from retour.warehouse.selectors import inspection_deductions
 
 router = Router(tags=["refunds"])
@@ -160,13 +160,6 @@ def _refund(store_id: int, reference: str) -> Refund:
     return found
 
 
-def _return(store_id: int, rma: str) -> Return:
-    found = Return.objects.filter(store_id=store_id, rma=rma.upper()).first()
-    if found is None:
-        raise NotFound("Not found.")
-    return found
-
-
 def _account(store_id: int, code: str) -> StoreCreditAccount:
     found = StoreCreditAccount.objects.filter(store_id=store_id, code=normalize_code(code)).first()
     if found is None:
@@ -203,7 +196,7 @@ def request_refund(request: HttpRequest, store: str, rma: str, payload: RefundRe
     made. The refund is sent to its gateways in the background (after a second approval when
     it is above the store's threshold)."""
     store_id = request.auth.store_id(store, Scope.REFUNDS_WRITE)
-    return_request = _return(store_id, rma)
+    return_request = return_of_store(store_id, rma)
     deductions = {
         line_id: services.Deduction(found.amount, found.reason)
         for line_id, found in inspection_deductions(return_request.pk).items()
@@ -234,7 +227,7 @@ def request_exchange(request: HttpRequest, store: str, rma: str, payload: Exchan
     repeated request gives back the exchanges the first made."""
     store_id = request.auth.store_id(store, Scope.REFUNDS_WRITE)
     made = exchanges.request_exchanges(
-        return_request=_return(store_id, rma),
+        return_request=return_of_store(store_id, rma),
         choices={line.return_line_id: line.variant_id for line in payload.lines},
         actor=request.auth.actor,
         request_key=request.headers.get("Idempotency-Key", "")[:100],

@@ -9,6 +9,7 @@ from django.utils import timezone
 from ninja import Field, Router, Schema
 
 from retour.accounts.scopes import Scope
+from retour.api.lookups import return_of_store, scoped_return
 from retour.api.schemas import ErrorOut
 from retour.commerce.models import Store, Warehouse
 from retour.core.errors import Conflict, NotFound
@@ -143,13 +144,6 @@ class UnitOut(Schema):
         return obj.restocked_variant.sku if obj.restocked_variant_id else ""
 
 
-def _return(store_id: int, rma: str) -> Return:
-    found = Return.objects.filter(store_id=store_id, rma=rma.upper()).first()
-    if found is None:
-        raise NotFound("Not found.")
-    return found
-
-
 @router.get(
     f"{W}/scan",
     response={200: StationReturnOut, **ERRORS},
@@ -170,7 +164,7 @@ def scan(request: HttpRequest, store: str, code: str):
 )
 def receive(request: HttpRequest, store: str, rma: str, payload: ReceiveParcelIn):
     store_id = request.auth.store_id(store, Scope.RETURNS_RECEIVE)
-    return_request = _return(store_id, rma)
+    return_request = return_of_store(store_id, rma)
     warehouse = None
     if payload.warehouse:
         warehouse = Warehouse.objects.filter(store_id=store_id, code=payload.warehouse).first()
@@ -202,8 +196,7 @@ def _line(return_request: Return, line_id: int):
 def inspect_unit(
     request: HttpRequest, store: str, rma: str, line_id: int, unit_index: int, payload: InspectIn
 ):
-    store_id = request.auth.store_id(store, Scope.RETURNS_RECEIVE)
-    line = _line(_return(store_id, rma), line_id)
+    line = _line(scoped_return(request, store, rma, Scope.RETURNS_RECEIVE), line_id)
     unit = services.inspect_unit(
         return_line=line,
         unit_index=unit_index,
@@ -226,8 +219,7 @@ def dispose(
     unit_index: int,
     payload: DispositionIn,
 ):
-    store_id = request.auth.store_id(store, Scope.RETURNS_RECEIVE)
-    line = _line(_return(store_id, rma), line_id)
+    line = _line(scoped_return(request, store, rma, Scope.RETURNS_RECEIVE), line_id)
     unit = InspectionUnit.objects.filter(return_line=line, unit_index=unit_index).first()
     if unit is None:
         raise Conflict("This unit is not inspected yet.", code="not_inspected")

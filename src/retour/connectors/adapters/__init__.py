@@ -1,9 +1,11 @@
 """Shop platform connectors, one module per platform behind `base.Connector`.
 
 Adding a platform: write `adapters/<name>.py` with a class implementing `Connector` (verify the
-webhook's signature over the raw body, name the event's delivery id and the order's update time,
-map the platform's order to `commerce.inputs.OrderIn` exactly, build the refund/restock/credit
-requests the platform documents and send them with our idempotency key where it accepts one),
+webhook's signature over the raw body, tell the platform's unsigned ping from an event, name the
+event's delivery id and the order's update time, map the platform's order to
+`commerce.inputs.OrderIn` exactly, build the refund/restock/credit requests the platform
+documents — or raise `Skipped` saying why it has nothing to take one — and send them with our
+idempotency key where it accepts one, or look for an earlier try's result where it does not),
 add its name to `choices.Platform` and to `CONNECTORS` below, and test it against a local HTTP
 server answering the platform's documented payloads (tests/connectors/).
 """
@@ -11,8 +13,13 @@ server answering the platform's documented payloads (tests/connectors/).
 from retour.connectors.adapters.base import Connector, ConnectorError, InvalidSignature
 from retour.connectors.adapters.prestashop import PrestaShopConnector
 from retour.connectors.adapters.shopify import ShopifyConnector
+from retour.connectors.adapters.woocommerce import WooCommerceConnector
 
-CONNECTORS: dict[str, type] = {"shopify": ShopifyConnector, "prestashop": PrestaShopConnector}
+CONNECTORS: dict[str, type] = {
+    "shopify": ShopifyConnector,
+    "woocommerce": WooCommerceConnector,
+    "prestashop": PrestaShopConnector,
+}
 
 __all__ = ["CONNECTORS", "Connector", "ConnectorError", "InvalidSignature", "connector_for"]
 

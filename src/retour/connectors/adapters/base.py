@@ -24,16 +24,22 @@ from retour.commerce.inputs import OrderIn
 
 class ConnectorError(Exception):
     """The platform refused or could not be reached. `retryable`: trying again later, with the
-    same idempotency key, is safe and may succeed."""
+    same idempotency key, is safe and may succeed; `status`: the HTTP status it answered."""
 
-    def __init__(self, message: str, *, retryable: bool = False) -> None:
+    def __init__(self, message: str, *, retryable: bool = False, status: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.retryable = retryable
+        self.status = status
 
 
 class InvalidSignature(ConnectorError):
     """A webhook whose signature does not match the shared secret: refused, never recorded."""
+
+
+class Skipped(ConnectorError):
+    """The platform has nothing to take this write-back (WooCommerce core has no store credit):
+    kept as skipped with the reason, shown on the connection page, never sent nor retried."""
 
 
 @dataclass(frozen=True)
@@ -123,6 +129,7 @@ class Connector(Protocol):
     credential_names: tuple[str, ...]  # what `Connection.credentials` must hold
     restocks_with_refund: bool
 
+    def is_ping(self, headers: Mapping[str, str], body: bytes) -> bool: ...
     def verify(self, headers: Mapping[str, str], body: bytes) -> None: ...
     def notice(self, headers: Mapping[str, str], body: bytes) -> Notice: ...
     def fetch_order(self, resource_id: str) -> PlatformOrder | None: ...
@@ -157,6 +164,18 @@ def send_bytes(
 ) -> bytes:
     """One request with a body already encoded (JSON, or XML for PrestaShop's webservice); the
     raw answer. Failures as `send_json` says."""
+    return send_request(method, url, data=data, content_type=content_type, headers=headers)[0]
+
+
+def send_request(
+    method: str,
+    url: str,
+    *,
+    data: bytes | None = None,
+    content_type: str = "application/json",
+    headers: Mapping[str, str] | None = None,
+) -> tuple[bytes, Mapping[str, str]]:
+    """One request; the raw answer and its headers (WooCommerce pages by `X-WP-TotalPages`)."""
     if not url.startswith(("http://", "https://")):
         raise ConnectorError(f"not an http(s) address: {url}")
     request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 - checked above
@@ -169,12 +188,13 @@ def send_bytes(
     timeout = settings.RETOUR_CONNECTORS["HTTP_TIMEOUT"]
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            return response.read()
+            return response.read(), {k.lower(): v for k, v in response.headers.items()}
     except urllib.error.HTTPError as error:
         detail = error.read()[:500].decode(errors="replace")
         raise ConnectorError(
             f"{method} {url} answered {error.code}: {detail}",
             retryable=error.code == 429 or error.code >= 500,
+            status=error.code,
         ) from error
     except (TimeoutError, urllib.error.URLError) as error:
         raise ConnectorError(f"{method} {url} failed: {error}", retryable=True) from error

@@ -110,6 +110,9 @@ class PrestaShopConnector:
 
     # ---- inbound -------------------------------------------------------------------------------
 
+    def is_ping(self, headers: Mapping[str, str], body: bytes) -> bool:
+        return False
+
     def verify(self, headers: Mapping[str, str], body: bytes) -> None:
         raise InvalidSignature("PrestaShop sends no webhooks: its orders are polled")
 

@@ -248,6 +248,9 @@ class ShopifyConnector:
 
     # ---- inbound -------------------------------------------------------------------------------
 
+    def is_ping(self, headers: Mapping[str, str], body: bytes) -> bool:
+        return False
+
     def verify(self, headers: Mapping[str, str], body: bytes) -> None:
         given = headers.get("x-shopify-hmac-sha256", "")
         expected = sign(body, self.credentials.get("webhook_secret", ""))

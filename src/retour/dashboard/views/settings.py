@@ -158,6 +158,27 @@ def saved(request: HttpRequest, page: SettingsPage, message: str = "") -> HttpRe
     return redirect(f"dashboard:{page.section.url_name}", store=page.store.slug)
 
 
+def secret_field(
+    label: Any, *, stored: bool = False, help_text: Any = None, max_length: int | None = None
+) -> forms.CharField:
+    """A write-only secret: optional (empty keeps the saved one), never rendered back nor
+    remembered by the browser; its help says whether one is saved unless `help_text` is given."""
+    return forms.CharField(
+        label=label,
+        max_length=max_length,
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text=secret_help(stored) if help_text is None else help_text,
+    )
+
+
+def secret_help(stored: bool) -> Any:
+    """Whether a write-only secret is saved, and how to keep or replace it."""
+    if stored:
+        return gettext_lazy("Set. Leave empty to keep it; type a new one to replace it.")
+    return gettext_lazy("Not set.")
+
+
 @settings_page(None)
 def index(request: HttpRequest, page: SettingsPage) -> HttpResponse:
     return show(request, page, "dashboard/settings/index.html", {})

@@ -8,7 +8,14 @@ from django.utils.translation import gettext_lazy
 
 from retour.commerce.models import Warehouse
 from retour.core.errors import DomainError
-from retour.dashboard.views.settings import SettingsPage, refused, saved, settings_page, show
+from retour.dashboard.views.settings import (
+    SettingsPage,
+    refused,
+    saved,
+    secret_field,
+    settings_page,
+    show,
+)
 from retour.logistics import services
 from retour.logistics.choices import CarrierKind, RoutingStrategy
 from retour.logistics.models import CarrierAccount, RoutingRule
@@ -22,17 +29,6 @@ SECRET_LABELS = {
 }
 
 
-def _secret_field(label, stored: bool) -> forms.CharField:
-    return forms.CharField(
-        label=label,
-        required=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-        help_text=gettext_lazy("Set. Leave empty to keep it; type a new one to replace it.")
-        if stored
-        else gettext_lazy("Not set."),
-    )
-
-
 class CarrierForm(forms.Form):
     kind = forms.ChoiceField(label=gettext_lazy("Carrier"), choices=CarrierKind.choices)
     name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
@@ -43,7 +39,7 @@ class CarrierForm(forms.Form):
         stored = account.credentials if account is not None else {}
         keys = services.CREDENTIAL_FIELDS[account.kind] if account else list(SECRET_LABELS)
         for key in keys:
-            self.fields[key] = _secret_field(SECRET_LABELS[key], bool(stored.get(key)))
+            self.fields[key] = secret_field(SECRET_LABELS[key], stored=bool(stored.get(key)))
         if account is not None:
             self.fields["kind"].disabled = True
 

@@ -9,7 +9,15 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy
 
 from retour.core.errors import DomainError
-from retour.dashboard.views.settings import SettingsPage, refused, saved, settings_page, show
+from retour.dashboard.views.settings import (
+    SettingsPage,
+    refused,
+    saved,
+    secret_field,
+    secret_help,
+    settings_page,
+    show,
+)
 from retour.refunds.models import RefundSettings
 from retour.refunds.services import SECRET_SETTINGS, update_refund_settings
 
@@ -18,16 +26,8 @@ class RefundSettingsForm(forms.ModelForm):
     stripe_api_base = forms.URLField(
         label=gettext_lazy("Stripe API address"), max_length=200, assume_scheme="https"
     )
-    stripe_secret_key = forms.CharField(
-        label=gettext_lazy("Stripe secret key"),
-        required=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-    )
-    stripe_webhook_secret = forms.CharField(
-        label=gettext_lazy("Stripe webhook signing secret"),
-        required=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-    )
+    stripe_secret_key = secret_field(gettext_lazy("Stripe secret key"))
+    stripe_webhook_secret = secret_field(gettext_lazy("Stripe webhook signing secret"))
 
     class Meta:
         model = RefundSettings
@@ -37,12 +37,7 @@ class RefundSettingsForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name in SECRET_SETTINGS:
-            stored = self.instance.has_secret(name)
-            self.fields[name].help_text = (
-                gettext_lazy("Set. Leave empty to keep it; type a new one to replace it.")
-                if stored
-                else gettext_lazy("Not set.")
-            )
+            self.fields[name].help_text = secret_help(self.instance.has_secret(name))
             self.initial[name] = ""
 
     def split(self) -> tuple[dict, dict]:
