@@ -465,7 +465,13 @@ def main() -> None:
 
     from retour.commerce.models import Order, Store
     from retour.insights import rollups
-    from retour.insights.models import CohortDay, RollupState, StageStay
+    from retour.insights.models import (
+        CohortDay,
+        ResolutionTime,
+        ReturnLineFact,
+        RollupState,
+        StageStay,
+    )
 
     call_command("migrate", interactive=False, verbosity=0)
     store = Store.objects.filter(slug=STORE).first()
@@ -481,14 +487,15 @@ def main() -> None:
     if not args.keep_rollup:  # so that the first refresh builds it all
         RollupState.objects.filter(store=store).delete()
         CohortDay.objects.filter(store=store).delete()
-        StageStay.objects.filter(store=store).delete()
+        for rows in (StageStay, ResolutionTime, ReturnLineFact):
+            rows.objects.filter(store=store).delete()
     started = time.perf_counter()
     full = rollups.refresh(store)
     results["refresh_first_s"] = round(time.perf_counter() - started, 2)
     if connection.vendor == "postgresql":  # as autovacuum would after such a write
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE insights_cohortday")
-            cursor.execute("ANALYZE insights_stagestay")
+            for table in ("cohortday", "stagestay", "resolutiontime", "returnlinefact"):
+                cursor.execute(f"ANALYZE insights_{table}")
     what = "refresh" if args.keep_rollup else "full build"
     seconds = results["refresh_first_s"]
     print(f"first refresh ({what}): {full.days} days, {full.rows:,} rows, {seconds} s")

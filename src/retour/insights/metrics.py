@@ -1,34 +1,40 @@
 """The insights' figures, each computed by the database in a fixed number of queries.
 
 Return rates are read from the cohort rollup (`CohortDay`): what was returned from the orders
-placed in the period ÷ what those orders sold, by units and by value. The operational figures
-(resolutions, costs, stages, inspection, carriers, satisfaction) are read from the live tables
-for the returns *requested* in the period, on indexed (store, date) ranges.
+placed in the period ÷ what those orders sold, by units and by value. Resolutions, time to refund
+and time per stage are read from the rows the same refresh writes per returned line, resolution
+and status move (`ReturnLineFact`, `ResolutionTime`, `StageStay`); costs, inspection, carriers
+and satisfaction from the live tables. Each on an indexed (store, date) range: the returns
+*requested* in the period, the resolutions, refunds, labels and ratings *made* in it.
 """
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import (
+    Aggregate,
     Avg,
     Count,
     DurationField,
     ExpressionWrapper,
     F,
     Q,
+    QuerySet,
     Sum,
 )
 from django.db.models.functions import TruncMonth, TruncWeek
 
-from retour.insights.models import CohortDay, StageStay
+from retour.insights.models import CohortDay, ResolutionTime, ReturnLineFact, StageStay
 from retour.insights.rollups import money_sum
 from retour.logistics.choices import ShipmentStatus
 from retour.logistics.models import Shipment
 from retour.refunds.choices import RefundStatus
 from retour.refunds.models import Refund
 from retour.returns import insights as overview
-from retour.returns.choices import VOID_STATUSES, Resolution
+from retour.returns.choices import Resolution
 from retour.returns.models import Return, ReturnLine, ReturnReason
 
 ONE_PLACE = Decimal("0.1")
@@ -57,6 +63,17 @@ class Slice:
             store_id__in=self.store_ids, day__gte=self.start, day__lte=self.end
         )
         return rows.filter(category__startswith=self.category) if self.category else rows
+
+    def line_facts(self) -> QuerySet[ReturnLineFact]:
+        """The lines of the returns requested in the period, void ones included; with a
+        category, of the returns with a line in it (all their lines, as `returns`)."""
+        rows = ReturnLineFact.objects.filter(
+            store_id__in=self.store_ids, requested_at__gte=self.since, requested_at__lt=self.until
+        )
+        if self.category:
+            within = rows.filter(category__startswith=self.category)
+            rows = rows.filter(return_request_id__in=within.values("return_request_id"))
+        return rows
 
     def returns(self):
         """The returns requested in the period, void ones included (filter them if needed)."""
@@ -277,20 +294,17 @@ class MoneyRow:
 
 def resolutions(scope: Slice) -> list[MoneyRow]:
     """Units and value asked back per resolution (refund, store credit, exchange) for the live
-    returns requested in the period (one query). Credit and exchanges are revenue kept."""
+    returns requested in the period (one query over `ReturnLineFact`). Credit and exchanges are
+    revenue kept."""
     rows = (
-        ReturnLine.objects.filter(
-            return_request__in=scope.returns().exclude(status__in=VOID_STATUSES)
-        )
-        .values("resolution", "order_line__order__currency")
-        .annotate(
-            count=Sum("quantity"), amount=money_sum(F("quantity") * F("order_line__unit_price"))
-        )
-        .order_by("resolution", "order_line__order__currency")
+        scope.line_facts()
+        .filter(live=True)
+        .values("resolution", "currency")
+        .annotate(count=Sum("units"), amount=money_sum("value"))
+        .order_by("resolution", "currency")
     )
     return [
-        MoneyRow(row["resolution"], row["order_line__order__currency"], row["count"], row["amount"])
-        for row in rows
+        MoneyRow(row["resolution"], row["currency"], row["count"], row["amount"]) for row in rows
     ]
 
 
@@ -331,9 +345,51 @@ def costs(scope: Slice) -> list[MoneyRow]:
     ]
 
 
+class NearestRank(Aggregate):
+    """PostgreSQL's `percentile_disc`: the ⌈p·n⌉-th smallest value of the group."""
+
+    function = "PERCENTILE_DISC"
+
+    def __init__(self, expression, fraction: float, **extra):
+        self.fraction = fraction
+        super().__init__(expression, **extra)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.get_source_expressions()[0])
+        return f"PERCENTILE_DISC(%s) WITHIN GROUP (ORDER BY {sql})", [self.fraction, *params]
+
+
+def percentiles(rows: QuerySet, field: str, fractions: tuple[float, ...]) -> tuple[int, list]:
+    """How many rows, and the nearest-rank percentiles of `field` among them: the ⌈p·n⌉-th
+    smallest value. One query on PostgreSQL (`percentile_disc`); elsewhere the count, then the
+    k-th row of the ordered rows for each fraction, still read by the database."""
+    if connection.vendor == "postgresql":
+        names = [f"p{index}" for index in range(len(fractions))]
+        found = rows.aggregate(
+            count=Count("pk"),
+            **{
+                name: NearestRank(field, fraction, output_field=rows.model._meta.get_field(field))
+                for name, fraction in zip(names, fractions, strict=True)
+            },
+        )
+        return found["count"], [found[name] for name in names]
+    count = rows.count()
+    ordered = rows.order_by(field, "pk").values_list(field, flat=True)
+    return count, [
+        ordered[max(1, math.ceil(fraction * count)) - 1] if count else None
+        for fraction in fractions
+    ]
+
+
 def time_to_refund(scope: Slice) -> overview.Durations:
-    """Request → resolution, p50 and p90 (the overview's query, three queries)."""
-    return overview.time_to_refund(list(scope.store_ids), since=scope.since, until=scope.until)
+    """Request → resolution (refund, credit or exchange) of the returns resolved in the period,
+    p50 and p90 by nearest rank, as the overview's `time_to_refund` (one query over
+    `ResolutionTime` on PostgreSQL, three elsewhere)."""
+    waits = ResolutionTime.objects.filter(
+        store_id__in=scope.store_ids, resolved_at__gte=scope.since, resolved_at__lt=scope.until
+    )
+    count, (p50, p90) = percentiles(waits, "waited", (0.5, 0.9))
+    return overview.Durations(count, p50, p90)
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,9 @@
 A row with `reason == ""` holds what was sold that day (units and value of the order lines); a
 row with a reason holds what was returned from that day's orders for that reason. Summing a
 period's rows gives both sides of the cohort's rate in one indexed read. `rollups.refresh`
-rewrites the days that changed since the last run (`RollupState`), and the stays in each status
-(`StageStay`) of the returns with new status events.
+rewrites the days that changed since the last run (`RollupState`), the stays in each status
+(`StageStay`) and the resolution times (`ResolutionTime`) of the returns with new status events,
+and the returned lines (`ReturnLineFact`) of the returns that changed.
 """
 
 from django.db import models
@@ -12,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from retour.commerce.fields import money_field
 from retour.commerce.models import Product, Store, Variant
-from retour.returns.models import Return
+from retour.returns.models import Return, ReturnLine
 
 
 class CohortDay(models.Model):
@@ -65,4 +66,52 @@ class StageStay(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["store", "requested_at"], name="stagestay_store_requested"),
+        ]
+
+
+class ResolutionTime(models.Model):
+    """How long a return waited from its request to a move to "resolved" (refunded, credited or
+    exchanged): one row per such move, at its time, so the p50 and p90 of a period are one
+    read of an indexed (store, time) range."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    return_request = models.ForeignKey(Return, on_delete=models.CASCADE, related_name="+")
+    resolved_at = models.DateTimeField()
+    waited = models.DurationField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["store", "resolved_at"], name="resolutiontime_store_at"),
+        ]
+
+
+class ReturnLineFact(models.Model):
+    """A returned line as the insights read it, without joins: its return's store, request time,
+    status (live or void) and language, its order's time and currency, its product and category,
+    the units and value asked back and the resolution asked for. Rewritten for the returns that
+    changed or have new events since the last refresh."""
+
+    line = models.OneToOneField(
+        ReturnLine, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    return_request = models.ForeignKey(Return, on_delete=models.CASCADE, related_name="+")
+    requested_at = models.DateTimeField()
+    placed_at = models.DateTimeField()  # the order's (its cohort)
+    live = models.BooleanField()  # not rejected, cancelled or expired
+    locale = models.CharField(max_length=10)
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    category = models.CharField(max_length=120, blank=True)
+    resolution = models.CharField(max_length=20)
+    currency = models.CharField(max_length=3)
+    units = models.PositiveIntegerField()
+    value = money_field()  # units × the line's unit price
+    commented = models.BooleanField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["store", "requested_at"], name="linefact_store_requested"),
+            models.Index(fields=["store", "product", "placed_at"], name="linefact_store_product"),
         ]

@@ -12,15 +12,13 @@ from datetime import date
 from decimal import Decimal
 from urllib.parse import urlencode
 
-from django.db.models import Q, Sum
+from django.db.models import Sum
 
 from retour.commerce.models import Product
 from retour.insights import words
 from retour.insights.metrics import ONE_PLACE, Slice, percent, reason_labels
-from retour.insights.models import CohortDay
+from retour.insights.models import CohortDay, ReturnLineFact
 from retour.insights.stats import wilson_lower
-from retour.returns.choices import VOID_STATUSES
-from retour.returns.models import ReturnLine
 
 QUEUE_URL = "/dashboard/returns/"
 TOO_SMALL, TOO_LARGE = "too_small", "too_large"
@@ -198,19 +196,19 @@ def _reasons_and_fit(
 
 def comment_words(scope: Slice, product_ids, limit: int = 5) -> dict[int, dict]:
     """The most used words per product and language in the return comments of the period's
-    orders (one query; the words are counted in Python, the comments capped)."""
+    orders (one query over `ReturnLineFact`, the comments read by their line; the words are
+    counted in Python, the comments capped)."""
     comments = (
-        ReturnLine.objects.filter(
-            return_request__store_id__in=scope.store_ids,
-            order_line__variant__product_id__in=list(product_ids),
-            order_line__order__placed_at__gte=scope.since,
-            order_line__order__placed_at__lt=scope.until,
+        ReturnLineFact.objects.filter(
+            store_id__in=scope.store_ids,
+            product_id__in=list(product_ids),
+            placed_at__gte=scope.since,
+            placed_at__lt=scope.until,
+            live=True,
+            commented=True,
         )
-        .exclude(Q(comment="") | Q(return_request__status__in=VOID_STATUSES))
-        .order_by("-pk")
-        .values_list("order_line__variant__product_id", "comment", "return_request__locale")[
-            :MAX_COMMENTS
-        ]
+        .order_by("-line_id")
+        .values_list("product_id", "line__comment", "locale")[:MAX_COMMENTS]
     )
     per_product: dict[int, list[tuple[str, str]]] = {}
     for product_id, text, locale in comments:

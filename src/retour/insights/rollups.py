@@ -1,5 +1,6 @@
 """Keeps `CohortDay` up to date: the days whose orders or returns changed since the last run are
-recomputed by two grouped queries (what was sold, what was returned) and rewritten.
+recomputed by two grouped queries (what was sold, what was returned) and rewritten. The same
+run refreshes the per-line and per-move rows of the returns that changed (`facts`, `stays`).
 
 A return counts against the day its order was placed (the cohort), for its requested quantity,
 unless it was rejected, cancelled or expired. Values are at the line's unit price (before
@@ -18,7 +19,7 @@ from django.utils import timezone
 
 from retour.commerce.models import Order, OrderLine, Store, Variant
 from retour.core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
-from retour.insights import stays
+from retour.insights import facts, stays
 from retour.insights.models import CohortDay, RollupState
 from retour.returns.choices import VOID_STATUSES
 from retour.returns.models import Return, ReturnLine
@@ -169,15 +170,18 @@ def _refresh_days(store: Store, days: list[date] | None) -> tuple[int, int]:
 
 def refresh(store: Store) -> Refreshed:
     """Bring the store's rollups up to date: everything on the first run, then only the days
-    whose orders or returns changed since the last one, and the stays of the returns with new
-    status events. Rows changed while it runs are seen again next time (the watermark is the
-    start of this run), so nothing is missed."""
+    whose orders or returns changed since the last one, the returned lines of the returns that
+    changed, and the stays and resolution times of the returns with new status events. Rows
+    changed while it runs are seen again next time (the watermark is the start of this run), so
+    nothing is missed."""
     started = timezone.now()
     state = RollupState.objects.filter(store=store).first()
     with transaction.atomic():
         days = None if state is None else _changed_days(store.pk, state.watermark)
         counted, rows = _refresh_days(store, days) if days != [] else (0, 0)
-        last_event, _ = stays.refresh(store.pk, state.last_event_id if state else 0, _insert)
+        since_event = state.last_event_id if state else 0
+        facts.refresh(store.pk, state.watermark if state else None, since_event)
+        last_event, _ = stays.refresh(store.pk, since_event, _insert)
         RollupState.objects.update_or_create(
             store=store,
             defaults={

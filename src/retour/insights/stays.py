@@ -1,10 +1,11 @@
-"""Keeps `StageStay` up to date: the returns with a status event newer than the last one read are
-rewritten from all their status events.
+"""Keeps `StageStay` and `ResolutionTime` up to date: the returns with a status event newer than
+the last one read are rewritten from all their status events.
 
 A move's stay is the time until the return's next move, the first status event strictly later;
 a move without one (the current status) has no stay yet. This is what `metrics.time_per_stage`
 averaged live, by a correlated subquery per event of the period: a second or more per page on a
-large shop, a grouped read of an index range now.
+large shop, a grouped read of an index range now. A move to "resolved" also gives the time from
+the request to it (what `returns.insights.time_to_refund` computes live).
 """
 
 from collections.abc import Iterable
@@ -12,12 +13,14 @@ from collections.abc import Iterable
 from django.db import connection
 from django.db.models import Max
 
-from retour.insights.models import StageStay
+from retour.insights.models import ResolutionTime, StageStay
+from retour.returns.choices import ReturnStatus
 from retour.returns.models import ReturnEvent
 
 COLUMNS = ("store_id", "return_request_id", "requested_at", "status", "stay")
+RESOLUTION_COLUMNS = ("store_id", "return_request_id", "resolved_at", "waited")
 CHUNK = 2000  # returns read per query
-STAY = StageStay._meta.get_field("stay")
+DURATION = StageStay._meta.get_field("stay")
 
 
 def _stays(store_id: int, events: Iterable[tuple]) -> list[tuple]:
@@ -40,12 +43,21 @@ def _stays(store_id: int, events: Iterable[tuple]) -> list[tuple]:
     return rows
 
 
+def _resolutions(store_id: int, events: Iterable[tuple]) -> list[tuple]:
+    """A row per move to "resolved": (store, return, its time, the time since the request)."""
+    return [
+        (store_id, return_id, at, at - requested_at)
+        for return_id, requested_at, status, at in events
+        if status == ReturnStatus.RESOLVED
+    ]
+
+
 def _prepared(row: tuple) -> tuple:
-    """The row's values as the database takes them (durations and times differ per backend)."""
-    store_id, return_id, requested_at, status, stay = row
-    prep = connection.ops
-    return (store_id, return_id, prep.adapt_datetimefield_value(requested_at), status,
-            STAY.get_db_prep_value(stay, connection))  # fmt: skip
+    """The row's values as the database takes them (durations and times differ per backend):
+    (store, return, a time, maybe a status, a duration)."""
+    store_id, return_id, at, *status, duration = row
+    return (store_id, return_id, connection.ops.adapt_datetimefield_value(at), *status,
+            DURATION.get_db_prep_value(duration, connection))  # fmt: skip
 
 
 def _events(return_ids: list[int]) -> Iterable[tuple]:
@@ -58,9 +70,9 @@ def _events(return_ids: list[int]) -> Iterable[tuple]:
 
 
 def refresh(store_id: int, since_event: int, insert) -> tuple[int, int]:
-    """Rewrite the stays of the store's returns with a status event after `since_event` (all on
-    the first run, when it is 0). Returns the last event id read and the rows written; `insert`
-    writes rows of `COLUMNS` (the rollup's `executemany`)."""
+    """Rewrite the stays and resolution times of the store's returns with a status event after
+    `since_event` (all on the first run, when it is 0). Returns the last event id read and the
+    rows written; `insert` writes rows of the given columns (the rollup's `executemany`)."""
     events = ReturnEvent.objects.filter(return_request__store_id=store_id, pk__gt=since_event)
     last = events.aggregate(last=Max("pk"))["last"]
     if last is None:
@@ -72,7 +84,11 @@ def refresh(store_id: int, since_event: int, insert) -> tuple[int, int]:
     for start in range(0, len(return_ids), CHUNK):
         chunk = return_ids[start : start + CHUNK]
         StageStay.objects.filter(return_request_id__in=chunk).delete()
-        rows = [_prepared(row) for row in _stays(store_id, _events(chunk))]
-        insert(StageStay, COLUMNS, rows)
-        written += len(rows)
+        ResolutionTime.objects.filter(return_request_id__in=chunk).delete()
+        moves = list(_events(chunk))
+        stays = [_prepared(row) for row in _stays(store_id, moves)]
+        resolutions = [_prepared(row) for row in _resolutions(store_id, moves)]
+        insert(StageStay, COLUMNS, stays)
+        insert(ResolutionTime, RESOLUTION_COLUMNS, resolutions)
+        written += len(stays) + len(resolutions)
     return last, written

@@ -114,6 +114,8 @@ class Shipment(models.Model):
         indexes = [
             models.Index(fields=["account", "carrier_shipment_id"], name="shipment_carrier_id"),
             models.Index(fields=["status", "created_at"], name="shipment_status_created"),
+            # The labels of a period, for the insights' costs and carriers.
+            models.Index(fields=["store", "created_at"], name="shipment_store_created"),
         ]
 
     def __str__(self) -> str:

@@ -192,6 +192,8 @@ class Refund(models.Model):
             ),
             models.CheckConstraint(condition=Q(amount__gte=0), name="refund_amount_positive"),
         ]
+        # The refunds of a period, for the insights' costs.
+        indexes = [models.Index(fields=["store", "created_at"], name="refund_store_created")]
 
     def __str__(self) -> str:
         return self.reference
