@@ -117,7 +117,7 @@ def _detail(id_, product, combination, name, reference, quantity, incl, excl):
     }
 
 
-def _state(id_, name, paid="0", shipped="0", delivered="0"):
+def _state(id_, name, paid="0", shipped="0"):
     return {
         "id": id_,
         "unremovable": "1",
@@ -128,7 +128,6 @@ def _state(id_, name, paid="0", shipped="0", delivered="0"):
         "color": "#3498D8",
         "logable": paid,
         "shipped": shipped,
-        "delivered": delivered,
         "paid": paid,
         "pdf_delivery": "0",
         "pdf_invoice": paid,
@@ -184,7 +183,7 @@ def demo_data() -> dict[str, list[dict[str, Any]]]:
             _state(2, "Payment accepted", paid="1"),
             _state(3, "Processing in progress", paid="1"),
             _state(4, "Shipped", paid="1", shipped="1"),
-            _state(5, "Delivered", paid="1", shipped="1", delivered="1"),
+            _state(5, "Delivered", paid="1", shipped="1"),
         ],
         "order_carriers": [
             {

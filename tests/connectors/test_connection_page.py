@@ -217,3 +217,196 @@ def test_the_page_is_in_french(connected, owner_a, session_client):
 
     assert "Plateforme de la boutique" in html
     assert "Lire l’historique des commandes" in html
+
+
+# ---- PrestaShop ---------------------------------------------------------------------------------
+
+PRESTASHOP = f"{PAGE}?platform=prestashop"
+WEBSERVICE_KEY = "UCCLLQ9N2ARSHWCXLT74KUKSSK34BFKX"
+OPTIONS = {
+    "timezone": "Europe/Paris",
+    "delivered_states": ["5", "14"],
+    "language_id": 2,
+    "credit_days": 180,
+}
+
+
+def _connect_prestashop(client, **changes):
+    form = {
+        "shop": "https://shop.example.com/boutique/",
+        "webservice_key": WEBSERVICE_KEY,
+        "timezone": "Europe/Paris",
+        "delivered_states": "14, 05",
+        "language_id": "2",
+        "credit_days": "180",
+    }
+    return client.post(PRESTASHOP, form | changes)
+
+
+def test_the_owner_connects_prestashop_and_the_key_is_never_shown_back(
+    store_a, owner_a, session_client, settings
+):
+    settings.RETOUR_CONNECTORS = settings.RETOUR_CONNECTORS | {"POLL_MINUTES": 7}
+    client = session_client(owner_a)
+
+    answer = _connect_prestashop(client)
+
+    assert answer.status_code == 302
+    assert answer["Location"].endswith("?platform=prestashop")
+    connection = Connection.objects.get(store=store_a, platform="prestashop")
+    assert connection.base_url == "https://shop.example.com/boutique"
+    assert connection.credentials == {"webservice_key": WEBSERVICE_KEY}
+    assert WEBSERVICE_KEY not in connection.credentials_encrypted
+    assert connection.options == OPTIONS
+    assert AuditEvent.objects.get(store=store_a, verb="connection.saved").data == {
+        "platform": "prestashop",
+        "base_url": "https://shop.example.com/boutique",
+    }
+    html = client.get(PRESTASHOP).content.decode()
+    assert WEBSERVICE_KEY not in html
+    assert 'aria-current="page">PrestaShop' in html
+    assert "every 7 minutes" in html
+    assert "<code>order_slip</code>" in html
+    assert "<code>stock_availables</code>" in html
+    assert "/connectors/store-a/prestashop/webhook" not in html  # polled: no webhook to set
+    assert 'value="5, 14"' in html  # the options are shown back, as they were understood
+
+
+def test_an_empty_webservice_key_keeps_the_saved_one(store_a, owner_a, session_client):
+    client = session_client(owner_a)
+    _connect_prestashop(client)
+
+    answer = _connect_prestashop(client, webservice_key="", timezone="America/Montreal")
+
+    assert answer.status_code == 302
+    connection = Connection.objects.get(store=store_a)
+    assert connection.credentials == {"webservice_key": WEBSERVICE_KEY}
+    assert connection.options == OPTIONS | {"timezone": "America/Montreal"}
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"webservice_key": ""}, "webservice_key", "This credential is required."),
+        ({"webservice_key": "too-short"}, "webservice_key", "32 letters and digits"),
+        ({"shop": "http://shop.example.com"}, "shop", "give an https:// address"),
+        ({"shop": "shop example"}, "shop", "Give the shop's address"),
+        ({"delivered_states": "5, delivered"}, "delivered_states", "Give status ids"),
+        ({"delivered_states": "0"}, "delivered_states", "Give status ids"),
+        ({"timezone": "Mars/Olympus_Mons"}, "timezone", "Select a valid choice"),
+        ({"language_id": "0"}, "language_id", "greater than or equal to 1"),
+        ({"credit_days": "5000"}, "credit_days", "less than or equal to 3650"),
+    ],
+)
+def test_bad_prestashop_input_is_refused_and_saves_nothing(
+    owner_a, session_client, changes, field, message
+):
+    answer = _connect_prestashop(session_client(owner_a), **changes)
+
+    assert answer.status_code == 400
+    assert message in " ".join(answer.context["form"].errors[field])
+    assert not Connection.objects.exists()
+    assert not AuditEvent.objects.filter(verb="connection.saved").exists()
+
+
+def test_bad_input_leaves_a_saved_prestashop_connection_as_it_was(store_a, owner_a, session_client):
+    client = session_client(owner_a)
+    _connect_prestashop(client)
+
+    answer = _connect_prestashop(
+        client, webservice_key="A" * 32, delivered_states="", shop="https://other.example.com"
+    )
+
+    assert answer.status_code == 400
+    connection = Connection.objects.get(store=store_a)
+    assert connection.credentials == {"webservice_key": WEBSERVICE_KEY}
+    assert connection.base_url == "https://shop.example.com/boutique"
+    assert connection.options == OPTIONS
+    assert AuditEvent.objects.filter(verb="connection.saved").count() == 1
+
+
+@pytest.mark.parametrize("platform", ["prestashop", "woocommerce"])
+@pytest.mark.parametrize(
+    ("shop", "saved_as"),
+    [
+        ("http://shop.example.com", None),
+        ("http://127.0.0.1:8080/shop/", "http://127.0.0.1:8080/shop"),
+        ("http://localhost:8080", "http://localhost:8080"),
+        ("https://localhost", "https://localhost"),
+        ("Shop.Example.COM/Boutique", "https://shop.example.com/Boutique"),
+    ],
+)
+def test_a_key_goes_over_plain_http_only_to_a_loopback_address(
+    store_a, owner_a, session_client, platform, shop, saved_as
+):
+    secrets = {
+        "prestashop": {"webservice_key": WEBSERVICE_KEY},
+        "woocommerce": {"consumer_key": "ck_1", "consumer_secret": "cs_1", "webhook_secret": "w"},
+    }[platform]
+    form = {"shop": shop, "timezone": "UTC", "delivered_states": "5", "language_id": "1"}
+
+    answer = session_client(owner_a).post(
+        f"{PAGE}?platform={platform}", form | {"credit_days": "365"} | secrets
+    )
+
+    if saved_as is None:
+        assert answer.status_code == 400
+        assert "https://" in answer.context["form"].errors["shop"][0]
+        assert not Connection.objects.exists()
+    else:
+        assert answer.status_code == 302
+        assert Connection.objects.get(store=store_a, platform=platform).base_url == saved_as
+
+
+def test_other_roles_may_not_connect_prestashop(store_a, session_client):
+    client = session_client(staff_user(store_a, Role.SUPPORT))
+
+    assert client.get(PRESTASHOP).status_code == 403
+    assert _connect_prestashop(client).status_code == 403
+    assert not Connection.objects.exists()
+
+
+@pytest.fixture
+def prestashop(store_a):
+    return services.connect(
+        store=store_a,
+        platform="prestashop",
+        base_url="https://shop.example.com",
+        credentials={"webservice_key": WEBSERVICE_KEY},
+        options=OPTIONS,
+        actor=Actor.system("test"),
+    )
+
+
+def test_the_health_of_a_prestashop_connection_is_shown_and_acted_on(
+    store_a, prestashop, owner_a, session_client
+):
+    client = session_client(owner_a)
+    _events(prestashop, 3)
+    _failed_write_backs(prestashop, 2)
+    services.note_error(prestashop.pk, "GET orders answered 401: bad key")
+    Connection.objects.filter(pk=prestashop.pk).update(last_event_at=prestashop.created_at)
+
+    html = client.get(PAGE).content.decode()  # the platform connected last
+
+    assert 'aria-current="page">PrestaShop' in html
+    assert html.count("data-event=") == 3
+    assert html.count("data-write-back=") == 2
+    assert "GET orders answered 401: bad key" in html
+    assert "None yet" not in html  # its last event is shown
+    event, write_back = InboundEvent.objects.first(), WriteBack.objects.first()
+    assert client.post(f"{PAGE}events/{event.pk}/replay").status_code == 302
+    assert client.post(f"{PAGE}write-backs/{write_back.pk}/retry").status_code == 302
+    assert client.post(f"{PAGE}{prestashop.pk}/backfill").status_code == 302
+    verbs = AuditEvent.objects.filter(store=store_a).values_list("verb", flat=True)
+    assert {"connection.event_replayed", "connection.write_back_retried"} <= set(verbs)
+    assert "connection.backfill_started" in set(verbs)
+
+
+def test_the_prestashop_form_is_in_french(prestashop, owner_a, session_client):
+    html = session_client(owner_a).get(PRESTASHOP, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+
+    assert "Clé du webservice" in html
+    assert "Paramètres avancés → Webservice" in html
+    assert "toutes les 10 minutes" in html
+    assert "États de commande signifiant « livrée »" in html

@@ -12,6 +12,8 @@ from django.test import Client
 
 from retour.commerce.models import Order
 from retour.connectors import jobs, services
+from retour.connectors.adapters import connector_for
+from retour.connectors.adapters.base import ConnectorError
 from retour.connectors.choices import EventStatus, WriteBackStatus
 from retour.connectors.models import Connection, InboundEvent, WriteBack
 from retour.core.actors import Actor
@@ -118,6 +120,44 @@ def test_the_delivery_is_dated_when_the_order_reaches_a_delivered_state(store_a,
 
     (delivery,) = Order.objects.get(store=store_a).fulfillments.all()
     assert delivery.delivered_at == datetime(2024, 5, 4, 14, 2, tzinfo=ZONE)
+
+
+def _reach_state(shop, state: str, when: str) -> None:
+    _order_row(shop, date_upd=when, current_state=state)
+    shop.data["order_histories"].append(
+        {"id": 12, "id_employee": "0", "id_order_state": state, "id_order": "5", "date_add": when}
+    )
+
+
+def test_the_delivered_states_are_the_connections_own(store_a, shop, connection):
+    """PrestaShop flags no state delivered: a shop whose own "Delivered" state is 14 says so."""
+    shop.data["order_states"].append(dict(shop.data["order_states"][4], id=14, name="Livrée"))
+    Connection.objects.update(options={"timezone": "Europe/Paris", "delivered_states": ["14"]})
+    _reach_state(shop, "5", "2024-05-04 14:02:00")
+    _poll()
+    (delivery,) = Order.objects.get(store=store_a).fulfillments.all()
+    assert delivery.delivered_at is None  # 5 is not this shop's delivered state
+
+    _reach_state(shop, "14", "2024-05-05 08:30:00")
+    shop.data["order_histories"][-1]["id"] = 13
+    _poll()
+
+    delivery.refresh_from_db()
+    assert delivery.delivered_at == datetime(2024, 5, 5, 8, 30, tzinfo=ZONE)
+
+
+def test_the_key_is_never_sent_over_plain_http_but_to_a_loopback_address(store_a, shop):
+    connection = services.connect(
+        store=store_a,
+        platform="prestashop",
+        base_url="http://shop.example.com",
+        credentials={"webservice_key": KEY},
+        actor=Actor.system("test"),
+    )
+
+    with pytest.raises(ConnectorError, match="HTTPS only"):
+        connector_for(connection).backfill("")
+    assert shop.url.startswith("http://127.0.0.1")  # the other tests: loopback, allowed
 
 
 def test_an_order_not_shipped_yet_has_no_delivery(store_a, shop, connection):

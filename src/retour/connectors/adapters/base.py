@@ -8,8 +8,10 @@ connection's address, credentials and options, and the facts to send, and keeps 
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -138,6 +140,21 @@ class Connector(Protocol):
     def restock_request(self, facts: RestockFacts) -> dict[str, Any]: ...
     def credit_request(self, facts: CreditFacts) -> dict[str, Any]: ...
     def send(self, request: Mapping[str, Any], *, idempotency_key: str) -> Sent: ...
+
+
+def is_loopback(host: str) -> bool:
+    """Is `host` (a name or an IP address, without brackets) this machine?"""
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def secure_url(url: str) -> bool:
+    """May credentials be sent to `url`? Over HTTPS, or to a loopback address (a shop on this
+    machine, for tests): never in clear over a network."""
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme == "https" or is_loopback(parts.hostname or "")
 
 
 def send_json(

@@ -16,8 +16,8 @@ quantities.
   over the lines by Retour's refund calculation), less the shipping a free-shipping rule paid,
   which is taken off the shipping instead; one payment per `order_payments` row; one delivery
   when the order's history reaches a state flagged `shipped` (tracking from `order_carriers`),
-  delivered at the first state flagged `delivered`. PrestaShop ships an order as a whole: core
-  has no per-line shipment.
+  delivered at the first of the connection's `delivered_states` (PrestaShop has no such flag).
+  PrestaShop ships an order as a whole: core has no per-line shipment.
 - Write-back: a refund is a credit slip, `POST /api/order_slip` with its `order_slip_details`
   (the webservice creates the slip record only: it neither pays the shopper nor restocks; its
   PDF and the back office list show it). The webservice takes no idempotency key, so before
@@ -56,6 +56,7 @@ from retour.connectors.adapters.base import (
     RefundFacts,
     RestockFacts,
     Sent,
+    secure_url,
     send_bytes,
 )
 from retour.core.money import quantize
@@ -64,6 +65,9 @@ ZERO = Decimal("0")
 EPOCH = "1970-01-01 00:00:00"
 FOREVER = "2999-12-31 23:59:59"
 MAX_ID = 4294967295  # PrestaShop's ids are unsigned INT
+# The order states that mean delivered (option `delivered_states`): PrestaShop flags states
+# paid and shipped but has no "delivered" flag; its own "Delivered" state is 5 (PS_OS_DELIVERED).
+DELIVERED_STATES = ("5",)
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 # The shop's clock and ours may differ a little: a slip this much older than the request is
 # still taken for ours when its lines and amounts match.
@@ -105,6 +109,7 @@ class PrestaShopConnector:
         self.options = options
         self.page_size = int(options.get("page_size", settings.RETOUR_CONNECTORS["PAGE_SIZE"]))
         self.zone = ZoneInfo(options.get("timezone") or settings.TIME_ZONE)
+        self.delivered_states = {str(s) for s in options.get("delivered_states", DELIVERED_STATES)}
         self._states: dict[str, Mapping[str, Any]] | None = None
         self._currencies: dict[str, str] | None = None
 
@@ -286,14 +291,18 @@ class PrestaShopConnector:
         ]
 
     def _dated_flags(self, history: list[Mapping[str, Any]]) -> dict[str, datetime]:
-        """When the order first reached a state flagged paid, shipped or delivered."""
+        """When the order first reached a state flagged paid or shipped, or one of the
+        connection's delivered states."""
         states = self.states()
         flagged: dict[str, datetime] = {}
         for entry in sorted(history, key=lambda h: (h["date_add"], int(h["id"]))):
-            state = states.get(str(entry["id_order_state"]), {})
-            for flag in ("paid", "shipped", "delivered"):
-                if str(state.get(flag, "0")) == "1":
-                    flagged.setdefault(flag, self._when(entry["date_add"]))
+            state_id = str(entry["id_order_state"])
+            state = states.get(state_id, {})
+            reached = [flag for flag in ("paid", "shipped") if str(state.get(flag, "0")) == "1"]
+            if state_id in self.delivered_states:
+                reached.append("delivered")
+            for flag in reached:
+                flagged.setdefault(flag, self._when(entry["date_add"]))
         if "delivered" in flagged:
             flagged.setdefault("shipped", flagged["delivered"])
         return flagged
@@ -483,10 +492,13 @@ class PrestaShopConnector:
 
     def _call(self, method: str, path: str, params: Mapping[str, str], data: bytes | None = None):
         query = urllib.parse.urlencode({**params, "output_format": "JSON"}, safe="[]|,:")
+        url = f"{self.base_url}/api/{path}?{query}"
+        if not secure_url(url):
+            raise ConnectorError("the webservice key is sent over HTTPS only")
         key = self.credentials.get("webservice_key", "")
         raw = send_bytes(
             method,
-            f"{self.base_url}/api/{path}?{query}",
+            url,
             data=data,
             content_type="application/xml",
             headers={"Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode()},

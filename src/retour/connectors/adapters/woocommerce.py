@@ -27,7 +27,6 @@ import base64
 import hashlib
 import hmac
 import html
-import ipaddress
 import json
 import re
 import urllib.parse
@@ -51,6 +50,7 @@ from retour.connectors.adapters.base import (
     RestockFacts,
     Sent,
     Skipped,
+    secure_url,
     send_request,
 )
 from retour.core.money import quantize
@@ -352,7 +352,7 @@ class WooCommerceConnector:
         url = f"{self.base_url}{API}/{path}"
         if params:
             url += "?" + urllib.parse.urlencode(params)
-        if not _secure(url):
+        if not secure_url(url):
             raise ConnectorError("WooCommerce takes its API keys over HTTPS only")
         key = self.credentials.get("consumer_key", "")
         secret = self.credentials.get("consumer_secret", "")
@@ -368,17 +368,6 @@ class WooCommerceConnector:
             return (json.loads(raw) if raw.strip() else {}), headers
         except ValueError as error:
             raise ConnectorError(f"{method} {path}: WooCommerce did not answer JSON") from error
-
-
-def _secure(url: str) -> bool:
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme == "https":
-        return True
-    host = parts.hostname or ""
-    try:
-        return host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _line(item: Mapping[str, Any], before: Decimal, after: Decimal) -> dict[str, Any]:

@@ -1,14 +1,18 @@
 """Settings: the store's connection to its shop platform (owners only), chosen with
 `?platform=`. Connect Shopify (the shop's address, the Admin API access token and the webhook
-secret) or WooCommerce (the site's address, the REST API consumer key and secret, the webhook
-secret) — secrets encrypted, never shown back —, see its health (last event, last error, the
-latest events with a replay button, the write-backs that failed with a retry button and those
-the platform cannot take) and start a backfill of the order history. Each action is a
+secret), WooCommerce (the site's address, the REST API consumer key and secret, the webhook
+secret) or PrestaShop (the shop's address, the webservice key and the options its adapter reads;
+polled: no webhooks) — secrets encrypted, never shown back —, see its health (last event, last
+error, the latest events with a replay button, the write-backs that failed with a retry button
+and those the platform cannot take) and start a backfill of the order history. Each action is a
 `connectors.services` call, audited there (`connection.*`)."""
 
 import re
+import urllib.parse
+from zoneinfo import available_timezones
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -18,6 +22,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from retour.connectors import selectors, services
+from retour.connectors.adapters.base import is_loopback, secure_url
+from retour.connectors.adapters.prestashop import DELIVERED_STATES
 from retour.connectors.choices import EventStatus, Platform
 from retour.connectors.models import Connection, InboundEvent, WriteBack
 from retour.core.errors import DomainError
@@ -36,7 +42,51 @@ _HOST = re.compile(
 _KEEP_SAVED = gettext_lazy("Empty: keep the saved one. Never shown again once saved.")
 
 
-class ShopifyForm(forms.Form):
+class ConnectionForm(forms.Form):
+    """A platform's connection form: its write-only secrets, and its options as the adapter
+    reads them from `Connection.options`."""
+
+    secrets: tuple[str, ...] = ()
+
+    def credentials(self) -> dict[str, str]:
+        return {name: self.cleaned_data[name] for name in self.secrets}
+
+    def connection_options(self) -> dict:
+        return {}
+
+    @classmethod
+    def initial_of(cls, options: dict) -> dict:
+        return dict(options)
+
+
+def _site_address(value: str, *, plain_http: str, example: str) -> str:
+    """A site's address (`https://host[:port][/folder]`), without a trailing slash. Plain http
+    is refused (the API key goes with every request) but to a loopback address."""
+    address = value.strip()
+    if "://" not in address:
+        address = f"https://{address}"
+    try:
+        parts = urllib.parse.urlsplit(address)
+        host = parts.hostname or ""
+    except ValueError:
+        raise forms.ValidationError(example) from None
+    netloc = parts.netloc.lower()
+    if (
+        parts.scheme not in ("http", "https")
+        or parts.query
+        or parts.fragment
+        or " " in parts.path
+        or not (_HOST.match(netloc) or is_loopback(host))
+    ):
+        raise forms.ValidationError(example)
+    if not secure_url(address):
+        raise forms.ValidationError(plain_http)
+    return f"{parts.scheme}://{netloc}{parts.path.rstrip('/')}"
+
+
+class ShopifyForm(ConnectionForm):
+    secrets = ("access_token", "webhook_secret")
+
     shop = forms.CharField(
         label=gettext_lazy("Shop address"),
         max_length=200,
@@ -69,7 +119,9 @@ class ShopifyForm(forms.Form):
         return {"location_id": location} if location else {}
 
 
-class WooCommerceForm(forms.Form):
+class WooCommerceForm(ConnectionForm):
+    secrets = ("consumer_key", "consumer_secret", "webhook_secret")
+
     shop = forms.CharField(
         label=gettext_lazy("Shop address"),
         max_length=200,
@@ -86,25 +138,105 @@ class WooCommerceForm(forms.Form):
     )
 
     def clean_shop(self) -> str:
-        shop = self.cleaned_data["shop"].strip().lower().rstrip("/")
-        if shop.startswith("http://"):
+        return _site_address(
+            self.cleaned_data["shop"],
+            plain_http=_(
+                "WooCommerce takes its API keys over HTTPS only: give an https:// address."
+            ),
+            example=_("Give the site's address, e.g. https://shop.example.com."),
+        )
+
+
+_WEBSERVICE_KEY = re.compile(r"^[A-Za-z0-9]{32}$")
+_STATE_ID = re.compile(r"^0*[1-9][0-9]{0,9}$")
+_TIME_ZONES = sorted(available_timezones())
+
+
+class PrestaShopForm(ConnectionForm):
+    secrets = ("webservice_key",)
+
+    shop = forms.CharField(
+        label=gettext_lazy("Shop address"),
+        max_length=200,
+        help_text=gettext_lazy(
+            "Your shop's address, with its folder if it has one, e.g. https://shop.example.com."
+        ),
+    )
+    webservice_key = secret_field(
+        gettext_lazy("Webservice key"), help_text=_KEEP_SAVED, max_length=32
+    )
+    timezone = forms.ChoiceField(
+        label=gettext_lazy("The shop's time zone"),
+        choices=[(zone, zone) for zone in _TIME_ZONES],
+        initial=settings.TIME_ZONE,
+        help_text=gettext_lazy(
+            "As set in International → Localization: PrestaShop gives its dates without one."
+        ),
+    )
+    delivered_states = forms.CharField(
+        label=gettext_lazy("Order statuses meaning delivered"),
+        max_length=200,
+        initial=", ".join(DELIVERED_STATES),
+        help_text=gettext_lazy(
+            "The ids of the statuses (Orders → Statuses) that mean the parcel reached the "
+            "shopper, separated by commas; 5 is PrestaShop's “Delivered”. An order counts as "
+            "shipped at its first status with “Set the order as shipped” ticked."
+        ),
+    )
+    language_id = forms.IntegerField(
+        label=gettext_lazy("Language of store credit vouchers"),
+        min_value=1,
+        initial=1,
+        help_text=gettext_lazy(
+            "The id of the language (International → Localization → Languages) the vouchers' "
+            "name is written in."
+        ),
+    )
+    credit_days = forms.IntegerField(
+        label=gettext_lazy("Store credit vouchers valid for (days)"),
+        min_value=1,
+        max_value=3650,
+        initial=365,
+    )
+
+    def clean_shop(self) -> str:
+        return _site_address(
+            self.cleaned_data["shop"],
+            plain_http=_("The webservice key goes with every request: give an https:// address."),
+            example=_("Give the shop's address, e.g. https://shop.example.com."),
+        )
+
+    def clean_webservice_key(self) -> str:
+        key = self.cleaned_data["webservice_key"].strip()
+        if key and not _WEBSERVICE_KEY.match(key):
             raise forms.ValidationError(
-                _("WooCommerce takes its API keys over HTTPS only: give an https:// address.")
+                _("A webservice key is 32 letters and digits, as PrestaShop generates it.")
             )
-        host, _slash, path = shop.removeprefix("https://").partition("/")
-        if not _HOST.match(host) or " " in path:
-            raise forms.ValidationError(
-                _("Give the site's address, e.g. https://shop.example.com.")
-            )
-        return f"https://{host}" + (f"/{path}" if path else "")
+        return key
+
+    def clean_delivered_states(self) -> list[str]:
+        states = [state.strip() for state in self.cleaned_data["delivered_states"].split(",")]
+        if not all(_STATE_ID.match(state) for state in states):
+            raise forms.ValidationError(_("Give status ids separated by commas, e.g. 5, 14."))
+        return [str(state) for state in sorted({int(state) for state in states})]
 
     def connection_options(self) -> dict:
-        return {}
+        data = self.cleaned_data
+        return {
+            name: data[name]
+            for name in ("timezone", "delivered_states", "language_id", "credit_days")
+        }
+
+    @classmethod
+    def initial_of(cls, options: dict) -> dict:
+        states = options.get("delivered_states")
+        return {**options, **({"delivered_states": ", ".join(states)} if states else {})}
 
 
-FORMS: dict[str, type[ShopifyForm] | type[WooCommerceForm]] = {
+FORMS: dict[str, type[ConnectionForm]] = {
     Platform.SHOPIFY: ShopifyForm,
     Platform.WOOCOMMERCE: WooCommerceForm,
+    Platform.PRESTASHOP: PrestaShopForm,
 }
 
 
@@ -122,19 +254,22 @@ def _platform(request: HttpRequest, store_id: int) -> str:
     return latest or Platform.SHOPIFY
 
 
-def _form(platform: str, connection: Connection | None, data=None) -> forms.Form:
-    initial = {"shop": connection.base_url, **connection.options} if connection else {}
-    return FORMS[platform](data, initial=initial)
+def _form(platform: str, connection: Connection | None, data=None) -> ConnectionForm:
+    form_class = FORMS[platform]
+    initial = (
+        {"shop": connection.base_url, **form_class.initial_of(connection.options)}
+        if connection
+        else {}
+    )
+    return form_class(data, initial=initial)
 
 
-def _connect(page: SettingsPage, platform: str, form) -> None:
-    data = form.cleaned_data
-    names = [name for name in ("access_token", "consumer_key", "consumer_secret") if name in data]
+def _connect(page: SettingsPage, platform: str, form: ConnectionForm) -> None:
     services.connect(
         store=page.store,
         platform=platform,
-        base_url=data["shop"],
-        credentials={name: data[name] for name in [*names, "webhook_secret"]},
+        base_url=form.cleaned_data["shop"],
+        credentials=form.credentials(),
         options=form.connection_options(),
         actor=page.actor,
     )
@@ -166,6 +301,8 @@ def connections(request: HttpRequest, page: SettingsPage) -> HttpResponse:
         "platforms": [(name, Platform(name).label) for name in FORMS],
         "health": selectors.health(connection) if connection else None,
         "webhook_url": webhook,
+        "polled": platform in services.POLLED,
+        "poll_minutes": settings.RETOUR_CONNECTORS["POLL_MINUTES"],
         "replayable": {EventStatus.FAILED, EventStatus.IGNORED},
     }
     response = show(request, page, "dashboard/settings/connections.html", context)
