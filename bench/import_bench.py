@@ -49,7 +49,12 @@ def write_file(orders: int) -> Path:
     return path
 
 
-def run(database_url: str, path: Path, batch: int) -> dict:
+def _cpu(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run(database_url: str, path: Path, batch: int, workers: int) -> dict:
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "retour.settings")
     import django
@@ -64,19 +69,30 @@ def run(database_url: str, path: Path, batch: int) -> dict:
     store, _ = Store.objects.get_or_create(
         slug="import-bench", defaults={"name": "Import bench", "currency": "EUR", "country": "FR"}
     )
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), _cpu(resource.RUSAGE_SELF)
     with path.open() as handle:
         report = import_orders(
-            store=store, path=path, handle=handle, actor=Actor.system("bench"), batch_size=batch
+            store=store,
+            path=path,
+            handle=handle,
+            actor=Actor.system("bench"),
+            batch_size=batch,
+            workers=workers,
         )
     seconds = time.perf_counter() - started
     return {
         "database": database_url.split("://")[0],
         "orders": report.created,
+        "workers": workers,
         "errors": len(report.errors),
         "seconds": round(seconds, 1),
         "orders_per_s": round(report.created / seconds),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "peak_rss_worker_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
+        "cpu_s": {
+            "parent": round(_cpu(resource.RUSAGE_SELF) - cpu_started, 1),
+            "workers": round(_cpu(resource.RUSAGE_CHILDREN), 1),
+        },
     }
 
 
@@ -84,6 +100,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--engine", choices=["sqlite", "pg"], required=True)
     parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432/retour_bench_import")
     args = parser.parse_args()
@@ -99,8 +116,11 @@ def main() -> None:
         url = args.pg
     else:
         url = f"sqlite:///{tempfile.mkdtemp(prefix='retour-import-')}/db.sqlite3"
-    figures = run(url, path, args.batch) | {"load_average": os.getloadavg()[0]}
+    load_before = os.getloadavg()[0]
+    figures = run(url, path, args.batch, args.workers)
+    figures |= {"load_average": {"before": load_before, "after": os.getloadavg()[0]}}
     out = BENCH_DIR / "results" / f"import-{args.engine}-{args.orders}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(figures, indent=2) + "\n")
     print(json.dumps(figures))
 

@@ -3,6 +3,7 @@
 Defaults are safe for production (DEBUG off, strict hosts); `make run` needs none of them set.
 """
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -205,6 +206,8 @@ RETOUR_CONNECTORS = {
     "HTTP_TIMEOUT": env_int("RETOUR_CONNECTOR_TIMEOUT", 20),
     "PAGE_SIZE": env_int("RETOUR_CONNECTOR_PAGE_SIZE", 50),
     "IMPORT_BATCH": env_int("RETOUR_IMPORT_BATCH", 2000),
+    # Processes of `retour import orders` (validating, and on PostgreSQL writing, the batches).
+    "IMPORT_WORKERS": env_int("RETOUR_IMPORT_WORKERS", os.cpu_count() or 1),
     "POLL_MINUTES": env_int("RETOUR_CONNECTOR_POLL_MINUTES", 10),
     # A restock waits this long before its own write-back, so that the refund that usually
     # follows carries it (one platform refund with restock rather than a separate adjustment).

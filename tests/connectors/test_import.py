@@ -159,3 +159,84 @@ def test_the_bulk_path_writes_what_the_upsert_writes(store_a, tmp_path, capsys):
     order = Order.objects.get(external_id="ext-1")
     assert order.customer.email == "buyer1@example.com"
     assert order.shipping_address["line1"] == "2 rue du Caire"
+
+
+def test_an_invalid_email_is_reported_with_its_row_and_field(store_a, tmp_path, capsys):
+    rows = [
+        _order(1, email="not-an-address"),
+        _order(2, email="shopper@printer.local"),  # a special-use domain: the API refuses it too
+        _order(3, customer={"email": "a@@example.com"}),
+        _order(4, email="Mixed.Case+tag@Example.COM"),
+    ]
+
+    out = _run(tmp_path, "orders.jsonl", "\n".join(map(json.dumps, rows)), capsys=capsys)
+
+    assert "row 1: email: value is not a valid email address" in out
+    assert "row 2: email: value is not a valid email address" in out
+    assert "row 3: customer.email: value is not a valid email address" in out
+    assert "4 read, 1 created" in out
+    assert Order.objects.get().email == "mixed.case+tag@example.com"
+
+
+def test_the_payload_hash_is_the_upserts(store_a, tmp_path, capsys):
+    import hashlib
+
+    from retour.commerce.inputs import OrderIn
+
+    _run(tmp_path, "orders.jsonl", json.dumps(_rich(1)), capsys=capsys)
+
+    payload = _rich(1)
+    del payload["external_id"]
+    expected = hashlib.sha256(OrderIn(**payload).model_dump_json().encode()).hexdigest()
+    assert Order.objects.get().payload_hash == expected
+
+
+def test_a_repeated_order_is_updated_and_a_taken_number_reported(store_a, tmp_path, capsys):
+    rows = [_order(1), _order(2), _order(1, total="55.00"), _order(3, number="#1")]
+
+    out = _run(tmp_path, "orders.jsonl", "\n".join(map(json.dumps, rows)), capsys=capsys)
+
+    assert "4 read, 2 created, 1 updated, 0 unchanged, 1 with errors" in out
+    assert "row 4: order: Order number #1 already belongs to another order." in out
+    assert Order.objects.get(external_id="ext-1").total == Decimal("55.00")
+    assert OrderLine.objects.filter(order__external_id="ext-1").count() == 3
+
+
+def test_a_line_that_is_not_json_is_reported_and_a_numeric_id_taken_as_text(
+    store_a, tmp_path, capsys
+):
+    text = "\n".join([json.dumps(_order(1, external_id=1001)), "{not json", json.dumps(_order(3))])
+
+    out = _run(tmp_path, "orders.jsonl", text, capsys=capsys)
+
+    assert "row 2: order: Invalid JSON" in out
+    assert sorted(Order.objects.values_list("external_id", flat=True)) == ["1001", "ext-3"]
+
+
+def test_customers_and_shared_products_are_created_as_the_upsert_creates_them(
+    store_a, tmp_path, capsys
+):
+    from retour.commerce.models import Customer, Variant
+
+    order = _order(1, customer={"email": "Ann@Example.com", "first_name": "Ann"})
+    for line in order["lines"][:2]:
+        line["product_external_id"] = "P-1"
+
+    _run(tmp_path, "orders.jsonl", json.dumps(order), capsys=capsys)
+
+    assert Customer.objects.get(email="ann@example.com").first_name == "Ann"
+    products = {v.sku: v.product for v in Variant.objects.select_related("product")}
+    assert products["SKU-0"] == products["SKU-1"] != products["SKU-2"]
+    assert products["SKU-0"].external_id == "P-1"
+
+
+def test_a_number_another_order_has_is_reported_and_the_batch_written(store_a, tmp_path, capsys):
+    _run(tmp_path, "first.jsonl", json.dumps(_order(1)), capsys=capsys)
+    rows = [_order(2), _order(9, number="#1"), _order(3)]
+
+    out = _run(tmp_path, "orders.jsonl", "\n".join(map(json.dumps, rows)), capsys=capsys)
+
+    assert "row 2: order: Order number #1 already belongs to another order." in out
+    assert "3 read, 2 created, 0 updated, 0 unchanged, 1 with errors" in out
+    ids = sorted(Order.objects.values_list("external_id", flat=True))
+    assert ids == ["ext-1", "ext-2", "ext-3"]

@@ -4,6 +4,7 @@ import dataclasses
 import hashlib
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
@@ -76,7 +77,8 @@ def _variants_by_sku(store: Store, data: OrderIn) -> dict[str, Variant]:
     return variants
 
 
-def _order_fields(data: OrderIn, customer: Customer) -> dict:
+def order_fields(data: OrderIn, customer: Customer | None) -> dict[str, Any]:
+    """An order's own columns (not its lines) as an upsert writes them from `data`."""
     return {
         "number": data.number,
         "email": data.email.lower(),
@@ -178,7 +180,7 @@ def upsert_order(*, store: Store, external_id: str, data: OrderIn, actor: Actor)
         )
     created = order is None
     customer = _customer(store, data)
-    fields = _order_fields(data, customer) | {"payload_hash": payload_hash}
+    fields = order_fields(data, customer) | {"payload_hash": payload_hash}
     if created:
         order = Order.objects.create(store=store, external_id=external_id, **fields)
     else:

@@ -24,6 +24,12 @@ class Command(BaseCommand):
         parser.add_argument("--store", required=True, help="the store's slug")
         parser.add_argument("--dry-run", action="store_true")
         parser.add_argument("--batch", type=int, default=settings.RETOUR_CONNECTORS["IMPORT_BATCH"])
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=settings.RETOUR_CONNECTORS["IMPORT_WORKERS"],
+            help="processes validating (and on PostgreSQL writing) the batches",
+        )
 
     def handle(self, *args, **options):
         store = Store.objects.filter(slug=options["store"]).first()
@@ -46,6 +52,7 @@ class Command(BaseCommand):
                 actor=Actor.system("import"),
                 dry_run=options["dry_run"],
                 batch_size=options["batch"],
+                workers=options["workers"],
                 progress=progress,
             )
         sys.stderr.write("\n")
