@@ -15,16 +15,11 @@ from retour.connectors.models import WriteBack
 from retour.connectors.services import push_write_back, retry_write_back
 from retour.core.actors import Actor
 from retour.core.jobs import run_ready_jobs
-from retour.refunds import services as refunds
-from retour.returns import services as returns
-from retour.returns.choices import Resolution, ReturnMethod
 from retour.returns.models import ReturnEvent
-from retour.warehouse import services as warehouse
-from retour.warehouse.models import InspectionUnit
 from tests.connectors import shopify_samples as samples
 from tests.connectors.conftest import post_webhook, shopify_headers
+from tests.connectors.journey import refund_by_hand, return_one_unit
 from tests.logistics.fake_carrier import Answer
-from tests.warehouse.helpers import warehouse_of
 
 pytestmark = pytest.mark.django_db
 
@@ -44,34 +39,12 @@ def returned_and_restocked(store, owner, shopify):
     post_webhook(Client(), store, "shopify", samples.webhook_order(), shopify_headers)
     run_ready_jobs()
     order = Order.objects.get(store=store, external_id=samples.ORDER_GID)
-    shirt = order.lines.get(external_id=samples.LINE_SHIRT)
-    warehouse_of(store)
-    return_request = returns.create_return(
-        order=order,
-        lines=[returns.LineRequest(order_line_id=shirt.pk, quantity=1)],
-        method=ReturnMethod.DROP_OFF,
-        resolution=Resolution.REFUND,
-        actor=Actor.shopper(order.email),
-    )
-    staff = Actor.staff(owner)
-    returns.approve_return(return_request=return_request, actor=staff)
-    (line,) = return_request.lines.all()
-    warehouse.receive_parcel(
-        return_request=return_request, warehouse=None, quantities={line.pk: 1}, actor=staff
-    )
-    warehouse.inspect_unit(return_line=line, unit_index=1, grade="A", actor=staff)
-    warehouse.apply_disposition(unit=InspectionUnit.objects.get(return_line=line), actor=staff)
-    return return_request
+    return return_one_unit(order.lines.get(external_id=samples.LINE_SHIRT), owner)
 
 
 def _returned_and_refunded(store, owner, shopify):
     """… and refunded: finance records the card and gift card parts (manual gateway)."""
-    return_request = returned_and_restocked(store, owner, shopify)
-    staff = Actor.staff(owner)
-    refund = refunds.request_refund(return_request=return_request, actor=staff)
-    refunds.process_refund(refund.pk)
-    for part in refund.allocations.all():
-        refunds.record_manual_refund(allocation=part, reference=f"done-{part.pk}", actor=staff)
+    refund = refund_by_hand(returned_and_restocked(store, owner, shopify), owner)
     run_ready_jobs()
     return refund
 

@@ -18,14 +18,9 @@ from retour.connectors.choices import EventStatus, WriteBackStatus
 from retour.connectors.models import Connection, InboundEvent, WriteBack
 from retour.core.actors import Actor
 from retour.core.jobs import run_ready_jobs
-from retour.refunds import services as refunds
-from retour.returns import services as returns
-from retour.returns.choices import Resolution, ReturnMethod
-from retour.warehouse import services as warehouse
-from retour.warehouse.models import InspectionUnit
+from tests.connectors.journey import refund_by_hand, return_one_unit
 from tests.connectors.prestashop_fake import KEY, ZONE, PrestaShopWebservice
 from tests.logistics.fake_carrier import Answer
-from tests.warehouse.helpers import warehouse_of
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -309,28 +304,7 @@ def _returned_and_refunded(store, owner, shop):
     _recent(shop)
     _poll()
     order = Order.objects.get(store=store, external_id="5")
-    shirt = order.lines.get(external_id="11")
-    warehouse_of(store)
-    return_request = returns.create_return(
-        order=order,
-        lines=[returns.LineRequest(order_line_id=shirt.pk, quantity=1)],
-        method=ReturnMethod.DROP_OFF,
-        resolution=Resolution.REFUND,
-        actor=Actor.shopper(order.email),
-    )
-    staff = Actor.staff(owner)
-    returns.approve_return(return_request=return_request, actor=staff)
-    (line,) = return_request.lines.all()
-    warehouse.receive_parcel(
-        return_request=return_request, warehouse=None, quantities={line.pk: 1}, actor=staff
-    )
-    warehouse.inspect_unit(return_line=line, unit_index=1, grade="A", actor=staff)
-    warehouse.apply_disposition(unit=InspectionUnit.objects.get(return_line=line), actor=staff)
-    refund = refunds.request_refund(return_request=return_request, actor=staff)
-    refunds.process_refund(refund.pk)
-    for part in refund.allocations.all():
-        refunds.record_manual_refund(allocation=part, reference=f"done-{part.pk}", actor=staff)
-    return refund
+    return refund_by_hand(return_one_unit(order.lines.get(external_id="11"), owner), owner)
 
 
 def _slip_posts(shop):

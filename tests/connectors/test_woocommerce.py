@@ -27,10 +27,7 @@ from retour.core.jobs import run_ready_jobs
 from retour.refunds import services as refunds
 from retour.refunds.choices import Gateway, RefundStatus
 from retour.refunds.models import RefundSettings
-from retour.returns import services as returns
-from retour.returns.choices import Resolution, ReturnMethod
-from retour.warehouse import services as warehouse
-from retour.warehouse.models import InspectionUnit
+from tests.connectors.journey import refund_by_hand, return_one_unit
 from tests.connectors.woocommerce_fake import (
     KEY,
     SECRET,
@@ -40,7 +37,6 @@ from tests.connectors.woocommerce_fake import (
     order_727,
 )
 from tests.logistics.fake_carrier import Answer
-from tests.warehouse.helpers import warehouse_of
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -331,44 +327,15 @@ def _recent(shop):
 
 
 def _returned(store, owner, shop, *, disposition=""):
-    """The shopper returns one unit of line 315; it is received, graded A and restocked (or
-    given the `disposition`)."""
+    """The shopper returns one unit of line 315 (see `journey.return_one_unit`)."""
     _received(store, _recent(shop))
     order = Order.objects.get(store=store, external_id="727")
-    single = order.lines.get(external_id="315")
-    warehouse_of(store)
-    return_request = returns.create_return(
-        order=order,
-        lines=[returns.LineRequest(order_line_id=single.pk, quantity=1)],
-        method=ReturnMethod.DROP_OFF,
-        resolution=Resolution.REFUND,
-        actor=Actor.shopper(order.email),
-    )
-    staff = Actor.staff(owner)
-    returns.approve_return(return_request=return_request, actor=staff)
-    (line,) = return_request.lines.all()
-    warehouse.receive_parcel(
-        return_request=return_request, warehouse=None, quantities={line.pk: 1}, actor=staff
-    )
-    warehouse.inspect_unit(return_line=line, unit_index=1, grade="A", actor=staff)
-    warehouse.apply_disposition(
-        unit=InspectionUnit.objects.get(return_line=line),
-        actor=staff,
-        disposition=disposition,
-        override_reason="kept for the shop's charity sale" if disposition else "",
-    )
-    return return_request
+    return return_one_unit(order.lines.get(external_id="315"), owner, disposition=disposition)
 
 
 def _returned_and_refunded(store, owner, shop, *, disposition=""):
     """`_returned`, then finance refunds it by hand (manual gateway)."""
-    return_request = _returned(store, owner, shop, disposition=disposition)
-    staff = Actor.staff(owner)
-    refund = refunds.request_refund(return_request=return_request, actor=staff)
-    refunds.process_refund(refund.pk)
-    for part in refund.allocations.all():
-        refunds.record_manual_refund(allocation=part, reference=f"done-{part.pk}", actor=staff)
-    return refund
+    return refund_by_hand(_returned(store, owner, shop, disposition=disposition), owner)
 
 
 def _split(amount, tax, whole):
