@@ -395,16 +395,16 @@ def queries(store_id: int, days: int) -> dict:
     bad = Product.objects.get(store_id=store_id, external_id="P0")
     return {
         "cohort_total": lambda: metrics.cohort_total(scope),
+        "cohort_overview (rates page)": lambda: metrics.cohort_overview(scope),
         "cohort_rates week": lambda: metrics.cohort_rates(scope, "week"),
         "cohort_rates category": lambda: metrics.cohort_rates(scope, "category", limit=50),
         "cohort_rates size": lambda: metrics.cohort_rates(scope, "size", limit=50),
         "cohort_rates product": lambda: metrics.cohort_rates(scope, "product", limit=50),
         "reasons": lambda: metrics.reasons(scope),
-        "resolutions": lambda: metrics.resolutions(scope),
+        "returned_lines (resolutions, inspection)": lambda: metrics.returned_lines(scope),
         "costs": lambda: metrics.costs(scope),
         "time_to_refund": lambda: metrics.time_to_refund(scope),
         "time_per_stage": lambda: metrics.time_per_stage(scope),
-        "grades_and_dispositions": lambda: metrics.grades_and_dispositions(scope),
         "carriers": lambda: metrics.carriers(scope),
         "satisfaction": lambda: metrics.satisfaction(scope),
         "products_to_fix": lambda: products.products_to_fix(scope),
@@ -467,7 +467,9 @@ def main() -> None:
     from retour.insights import rollups
     from retour.insights.models import (
         CohortDay,
+        CohortWeek,
         ResolutionTime,
+        ReturnFact,
         ReturnLineFact,
         RollupState,
         StageStay,
@@ -487,14 +489,15 @@ def main() -> None:
     if not args.keep_rollup:  # so that the first refresh builds it all
         RollupState.objects.filter(store=store).delete()
         CohortDay.objects.filter(store=store).delete()
-        for rows in (StageStay, ResolutionTime, ReturnLineFact):
+        for rows in (CohortWeek, StageStay, ResolutionTime, ReturnLineFact, ReturnFact):
             rows.objects.filter(store=store).delete()
     started = time.perf_counter()
     full = rollups.refresh(store)
     results["refresh_first_s"] = round(time.perf_counter() - started, 2)
     if connection.vendor == "postgresql":  # as autovacuum would after such a write
         with connection.cursor() as cursor:
-            for table in ("cohortday", "stagestay", "resolutiontime", "returnlinefact"):
+            for table in ("cohortday", "cohortweek", "stagestay", "resolutiontime",
+                          "returnlinefact", "returnfact"):  # fmt: skip
                 cursor.execute(f"ANALYZE insights_{table}")
     what = "refresh" if args.keep_rollup else "full build"
     seconds = results["refresh_first_s"]
@@ -512,7 +515,7 @@ def main() -> None:
             call()  # warm up
             figures, _ = timed(call, args.samples)
             results[f"{name} ({days} d)"] = figures
-            print(f"{days:>4} d  {name:<30} p50 {figures['p50_ms']:9.1f} ms   "
+            print(f"{days:>4} d  {name:<40} p50 {figures['p50_ms']:9.1f} ms   "
                   f"p95 {figures['p95_ms']:9.1f} ms")  # fmt: skip
     RESULTS_DIR.mkdir(exist_ok=True)
     kind = "sqlite" if args.sqlite else "pg"

@@ -1,15 +1,25 @@
 """Hand-computed figures of the fixed shop (see `shop.py`)."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 
 from retour.insights import rollups
-from retour.insights.metrics import Slice, cohort_overview, cohort_rates, cohort_total, reasons
-from retour.insights.models import CohortDay, RollupState
+from retour.insights.metrics import (
+    Slice,
+    cohort_overview,
+    cohort_rates,
+    cohort_total,
+    reasons,
+    satisfaction,
+)
+from retour.insights.models import CohortDay, CohortWeek, RollupState
+from retour.portal.models import Feedback
+from retour.portal.services import leave_feedback
 from retour.returns.choices import ReturnStatus
 from retour.returns.models import Return
 from tests.factories import OrderFactory, ReturnFactory
@@ -90,6 +100,37 @@ def test_the_rates_pages_overview_is_one_read_with_the_same_figures(shop):
     assert (empty.total.sold_units, empty.weeks, empty.reasons) == (0, [], [])
 
 
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (date(2025, 3, 1), date(2025, 3, 31)),  # two edge days, four weeks, one edge day
+        (date(2025, 3, 3), date(2025, 3, 9)),  # one whole week
+        (date(2025, 3, 4), date(2025, 3, 16)),  # edge days with orders, then a week
+        (date(2025, 3, 4), date(2025, 3, 4)),  # a day: no whole week
+        (date(2025, 2, 1), date(2025, 4, 30)),  # February's return too
+    ],
+)
+def test_long_periods_read_whole_weeks_with_the_same_figures(shop, start, end):
+    scope = Slice((shop.store.pk,), start, end)
+
+    overview = cohort_overview(scope)
+
+    assert overview.total == cohort_total(scope)
+    assert overview.weeks == cohort_rates(scope, "week")
+    assert overview.categories == cohort_rates(scope, "category")
+    assert overview.reasons == reasons(scope)
+
+
+def test_whole_weeks_come_from_the_weekly_rollup(shop):
+    week = CohortWeek.objects.filter(store=shop.store, week=date(2025, 3, 3))
+    assert week.aggregate(sold=Sum("sold_units"))["sold"] == 1535  # March 3rd and 4th
+    week.delete()
+
+    assert cohort_overview(march(shop)).total.sold_units == 0  # read from the weeks
+    tuesday = Slice((shop.store.pk,), date(2025, 3, 4), date(2025, 3, 4))
+    assert cohort_overview(tuesday).total.sold_units == 1022  # a lone day: from the days
+
+
 def test_a_second_refresh_rewrites_only_the_days_that_changed(shop):
     oxford_return = Return.objects.get(lines__order_line__variant__product=shop.oxford)
     Return.objects.filter(pk=oxford_return.pk).update(status=ReturnStatus.CANCELLED)
@@ -100,6 +141,7 @@ def test_a_second_refresh_rewrites_only_the_days_that_changed(shop):
 
     assert refreshed.days == 1  # March 3rd only
     assert cohort_total(march(shop)).returned_units == 212 - 150
+    assert cohort_overview(march(shop)).total.returned_units == 212 - 150  # its week too
     assert RollupState.objects.get(store=shop.store).watermark > before
 
 
@@ -123,3 +165,19 @@ def test_each_rate_is_one_query(shop, by):
     with CaptureQueriesContext(connection) as queries:
         cohort_rates(march(shop), by)
     assert len(queries) == 1
+
+
+def test_satisfaction_counts_the_ratings_given_in_the_period(store_a, store_b):
+    given = [(store_a, 3, 5), (store_a, 20, 5), (store_a, 31, 2), (store_b, 3, 1)]
+    for store, day, rating in given + [(store_a, 1, 4)]:
+        made = ReturnFactory(order=OrderFactory(store=store, lines=[1]))
+        leave_feedback(return_request=made, rating=rating, comment="", language="en")
+        month = 4 if (store, day, rating) not in given else 3  # the 4 stars: April 1st
+        Feedback.objects.filter(return_request=made).update(
+            created_at=datetime(2025, month, day, 12, tzinfo=UTC)
+        )
+
+    found = satisfaction(Slice((store_a.pk,), *MARCH))
+
+    assert found.ratings == {1: 0, 2: 1, 3: 0, 4: 0, 5: 2}
+    assert found.average == Decimal("4.0")  # (5 + 5 + 2) / 3

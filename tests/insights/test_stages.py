@@ -1,13 +1,23 @@
-"""Time per stage (the stays written by the rollup's refresh, `StageStay`) and inspection."""
+"""Time per stage (the stays written by the rollup's refresh, `StageStay`), inspection (the
+returned lines' facts, `ReturnLineFact`), costs and carriers (live)."""
 
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
 from retour.core.actors import ActorKind
 from retour.insights import rollups
-from retour.insights.metrics import Slice, grades_and_dispositions, time_per_stage
-from retour.insights.models import RollupState, StageStay
+from retour.insights.metrics import (
+    Slice,
+    carriers,
+    costs,
+    grades_and_dispositions,
+    time_per_stage,
+)
+from retour.insights.models import RollupState, StageStay, StageWeek
+from retour.logistics.models import CarrierAccount, Shipment
+from retour.refunds.models import Refund
 from retour.returns.models import Return, ReturnEvent
 from tests.factories import OrderFactory, ReturnFactory
 
@@ -75,6 +85,46 @@ def test_each_status_is_averaged_until_the_next_move(store_a, store_b):
     )
 
 
+def test_whole_weeks_are_read_from_the_weekly_sums(store_a):
+    returned(store_a, at(2, 10), ("requested", at(2, 10)), ("approved", at(3, 10)))  # Sunday
+    returned(store_a, at(20, 10), ("requested", at(20, 10)), ("approved", at(22, 10)))
+    rollups.refresh(store_a)
+    assert stages(store_a) == {"requested": (2, timedelta(days=1.5))}
+
+    StageWeek.objects.filter(store=store_a).delete()
+
+    # March 2nd lies before March's first whole week (3rd to 30th): read from the stays.
+    assert stages(store_a) == {"requested": (1, timedelta(days=1))}
+
+
+def test_events_without_a_status_rewrite_no_week(store_a):
+    returned(store_a, at(20, 10), ("requested", at(20, 10)), ("approved", at(21, 10)))
+    rollups.refresh(store_a)
+    noted = returned(store_a, at(22, 10))  # no status event yet, only a note
+    ReturnEvent.objects.create(
+        return_request=noted, kind="note", actor_kind=ActorKind.SYSTEM, to_status=""
+    )
+
+    rollups.refresh(store_a)
+
+    assert stages(store_a) == {"requested": (1, timedelta(days=1))}
+
+
+def test_a_category_keeps_the_returns_with_a_line_in_it(store_a):
+    shoes = returned(store_a, at(20, 10), ("requested", at(20, 10)), ("approved", at(21, 10)))
+    returned(store_a, at(20, 10), ("requested", at(20, 10)), ("approved", at(24, 10)))
+    product = shoes.lines.get().order_line.variant.product
+    type(product).objects.filter(pk=product.pk).update(category="apparel/shoes")
+    rollups.refresh(store_a)
+
+    found = time_per_stage(Slice((store_a.pk,), *MARCH, category="apparel/shoes"))
+
+    assert [(row.status, row.count, row.average) for row in found] == [
+        ("requested", 1, timedelta(days=1))
+    ]
+    assert stages(store_a) == {"requested": (2, timedelta(days=2.5))}
+
+
 def test_units_received_per_grade_and_per_disposition(store_a):
     graded = [("A", "restock", 3), ("A", "", 2), ("", "scrap", 4), ("B", "scrap", 1), ("", "", 9)]
     for grade, disposition, units in graded:
@@ -82,8 +132,53 @@ def test_units_received_per_grade_and_per_disposition(store_a):
         made.lines.update(grade=grade, disposition=disposition, received_qty=units)
     outside = returned(store_a, at(4, 10, month=4))
     outside.lines.update(grade="A", disposition="restock", received_qty=7)
+    rollups.refresh(store_a)  # inspection is read from the returned lines' facts
 
     grades, dispositions = grades_and_dispositions(Slice((store_a.pk,), *MARCH))
 
     assert [(row.key, row.units) for row in grades] == [("A", 5), ("B", 1)]
     assert [(row.key, row.units) for row in dispositions] == [("restock", 3), ("scrap", 5)]
+
+
+def test_costs_and_carriers_of_the_labels_and_refunds_made_in_the_period(store_a, store_b):
+    account = CarrierAccount.objects.create(store=store_a, kind="own", name="Own")
+    made = returned(store_a, at(4, 10))
+    labels = [  # carrier, rate, status, day made, first scan (hours after)
+        ("DHL", "5.90", "created", 4, 24),
+        ("DHL", "6.10", "created", 10, None),
+        ("Colissimo", "4.00", "created", 12, 48),
+        ("Colissimo", "9.99", "voided", 12, None),  # voided: not a cost
+        ("DHL", "7.00", "created", 2, None),  # April: another period
+    ]
+    for n, (carrier, rate, status, day, scan) in enumerate(labels):
+        made_at = at(day, 10, month=4 if n == 4 else 3)
+        label = Shipment.objects.create(
+            store=store_a, return_request=returned(store_a, at(4, 10)), account=account,
+            status=status,
+            idempotency_key=f"k{n}", carrier_name=carrier, rate=Decimal(rate), currency="EUR",
+            first_scan_at=made_at + timedelta(hours=scan) if scan else None,
+        )  # fmt: skip
+        Shipment.objects.filter(pk=label.pk).update(created_at=made_at)
+    for n, (amount, status) in enumerate([("30.00", "succeeded"), ("12.50", "succeeded"),
+                                          ("99.00", "failed")]):  # fmt: skip
+        refund = Refund.objects.create(
+            store=store_a, return_request=made, order=made.order, reference=f"R{n}", sequence=n,
+            idempotency_key=f"r{n}", status=status, currency="EUR", amount=Decimal(amount),
+            actor_kind=ActorKind.SYSTEM,
+        )  # fmt: skip
+        Refund.objects.filter(pk=refund.pk).update(created_at=at(5 + n, 10))
+    scope = Slice((store_a.pk,), *MARCH)
+
+    shipped = carriers(scope)
+
+    assert [(c.carrier, c.shipments, c.scanned, c.to_first_scan, c.postage) for c in shipped] == [
+        ("DHL", 2, 1, timedelta(hours=24), Decimal("12.00")),  # most labels first
+        ("Colissimo", 1, 1, timedelta(hours=48), Decimal("4.00")),
+    ]
+    expected = [
+        ("refunds", "EUR", 2, Decimal("42.50")),
+        ("postage", "EUR", 3, Decimal("16.00")),
+    ]
+    assert [(r.key, r.currency, r.count, r.amount) for r in costs(scope)] == expected
+    assert [(r.key, r.currency, r.count, r.amount) for r in costs(scope, shipped)] == expected
+    assert costs(Slice((store_b.pk,), *MARCH)) == []

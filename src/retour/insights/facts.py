@@ -1,6 +1,7 @@
-"""Keeps `ReturnLineFact` up to date: the lines of the returns changed since the last refresh
-(`Return.updated_at`) or with an event since then are rewritten, by the database itself: one
-`INSERT … SELECT` of the lines joined to their return, order and product.
+"""Keeps `ReturnLineFact` and `ReturnFact` up to date: the lines of the returns changed since the
+last refresh (`Return.updated_at`) or with an event since then, and those returns, are
+rewritten by the database itself: one `INSERT … SELECT` of the lines joined to their return,
+order and product, one of the returns joined to their order.
 
 Events count because some changes of a return's lines write an event without saving the return
 (e.g. a receipt corrected).
@@ -8,12 +9,12 @@ Events count because some changes of a return's lines write an event without sav
 
 from datetime import datetime
 
-from django.db import connection
 from django.db.models import BooleanField, DecimalField, ExpressionWrapper, F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 
 from retour.core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
-from retour.insights.models import ReturnLineFact
+from retour.insights.models import ReturnFact, ReturnLineFact
+from retour.insights.writes import insert_select
 from retour.returns.choices import VOID_STATUSES
 from retour.returns.models import Return, ReturnEvent, ReturnLine
 
@@ -37,6 +38,18 @@ COLUMNS = {
     "units": F("quantity"),
     "value": ExpressionWrapper(F("quantity") * F("order_line__unit_price"), output_field=MONEY),
     "commented": ExpressionWrapper(~Q(comment=""), output_field=BooleanField()),
+    "grade": F("grade"),
+    "disposition": F("disposition"),
+    "received": F("received_qty"),
+}
+# The return's fact column → what a `Return` gives for it.
+RETURN_COLUMNS = {
+    "return_request_id": F("pk"),
+    "store_id": F("store_id"),
+    "requested_at": F("created_at"),
+    "live": ExpressionWrapper(~Q(status__in=VOID_STATUSES), output_field=BooleanField()),
+    "email": F("order__email"),
+    "risk": F("risk_score"),
 }
 ALIAS = "fact_"  # the select's names, apart from the line's own fields
 
@@ -48,17 +61,17 @@ def _insert(lines: QuerySet[ReturnLine]) -> int:
         .order_by("return_request_id", "pk")  # a period's rows share pages of the table
         .values(*(ALIAS + name for name in COLUMNS))
     )
-    sql, params = select.query.sql_with_params()
-    quote = connection.ops.quote_name
-    table = quote(ReturnLineFact._meta.db_table)
-    names = ", ".join(quote(name) for name in COLUMNS)
-    picked = ", ".join(f"lines.{quote(ALIAS + name)}" for name in COLUMNS)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({names}) SELECT {picked} FROM ({sql}) lines",  # noqa: S608
-            params,
-        )
-        return cursor.rowcount
+    return insert_select(ReturnLineFact, list(COLUMNS), select, ALIAS)
+
+
+def _insert_returns(returns: QuerySet[Return]) -> None:
+    """Writes the facts of these returns in one statement."""
+    select = (
+        returns.annotate(**{ALIAS + name: value for name, value in RETURN_COLUMNS.items()})
+        .order_by("pk")
+        .values(*(ALIAS + name for name in RETURN_COLUMNS))
+    )
+    insert_select(ReturnFact, list(RETURN_COLUMNS), select, ALIAS)
 
 
 def _changed(store_id: int, since: datetime, since_event: int) -> list[int]:
@@ -77,11 +90,15 @@ def refresh(store_id: int, since: datetime | None, since_event: int) -> int:
     None, the first run); how many lines were written."""
     if since is None:
         ReturnLineFact.objects.filter(store_id=store_id).delete()
+        ReturnFact.objects.filter(store_id=store_id).delete()
+        _insert_returns(Return.objects.filter(store_id=store_id))
         return _insert(ReturnLine.objects.filter(return_request__store_id=store_id))
     written = 0
     changed = _changed(store_id, since, since_event)
     for start in range(0, len(changed), CHUNK):
         chunk = changed[start : start + CHUNK]
         ReturnLineFact.objects.filter(return_request_id__in=chunk).delete()
+        ReturnFact.objects.filter(return_request_id__in=chunk).delete()
+        _insert_returns(Return.objects.filter(pk__in=chunk))
         written += _insert(ReturnLine.objects.filter(return_request_id__in=chunk))
     return written

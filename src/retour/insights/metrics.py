@@ -1,11 +1,12 @@
 """The insights' figures, each computed by the database in a fixed number of queries.
 
-Return rates are read from the cohort rollup (`CohortDay`): what was returned from the orders
-placed in the period ÷ what those orders sold, by units and by value. Resolutions, time to refund
-and time per stage are read from the rows the same refresh writes per returned line, resolution
-and status move (`ReturnLineFact`, `ResolutionTime`, `StageStay`); costs, inspection, carriers
-and satisfaction from the live tables. Each on an indexed (store, date) range: the returns
-*requested* in the period, the resolutions, refunds, labels and ratings *made* in it.
+Return rates are read from the cohort rollup (`CohortDay`, and `CohortWeek` for the whole weeks
+of a period): what was returned from the orders placed in the period ÷ what those orders sold,
+by units and by value. Resolutions, inspection, time to refund and time per stage are read from
+the rows the same refresh writes per returned line, resolution and status move
+(`ReturnLineFact`, `ResolutionTime`, `StageStay` and its weekly sums `StageWeek`); costs,
+carriers and satisfaction from the live tables. Each on an indexed (store, date) range: the
+returns *requested* in the period, the resolutions, refunds, labels and ratings *made* in it.
 """
 
 import math
@@ -27,17 +28,30 @@ from django.db.models import (
 )
 from django.db.models.functions import TruncMonth, TruncWeek
 
-from retour.insights.models import CohortDay, ResolutionTime, ReturnLineFact, StageStay
+from retour.insights.models import (
+    CohortDay,
+    CohortWeek,
+    ResolutionTime,
+    ReturnLineFact,
+    StageStay,
+    StageWeek,
+)
 from retour.insights.rollups import money_sum
+from retour.insights.weeks import whole_weeks
 from retour.logistics.choices import ShipmentStatus
 from retour.logistics.models import Shipment
 from retour.refunds.choices import RefundStatus
 from retour.refunds.models import Refund
 from retour.returns import insights as overview
 from retour.returns.choices import Resolution
-from retour.returns.models import Return, ReturnLine, ReturnReason
+from retour.returns.models import Return, ReturnReason
 
 ONE_PLACE = Decimal("0.1")
+
+
+def _midnight(day: date, later: int = 0) -> datetime:
+    """The start of the day `later` days after `day` (UTC)."""
+    return datetime.combine(day + timedelta(days=later), time.min, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -52,17 +66,45 @@ class Slice:
 
     @property
     def since(self) -> datetime:
-        return datetime.combine(self.start, time.min, tzinfo=UTC)
+        return _midnight(self.start)
 
     @property
     def until(self) -> datetime:
-        return datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=UTC)
+        return _midnight(self.end, 1)
 
-    def cohort(self):
+    def cohort(self, start: date | None = None, end: date | None = None):
+        """The rollup's daily rows of the period (or of the days from `start` to `end`)."""
         rows = CohortDay.objects.filter(
-            store_id__in=self.store_ids, day__gte=self.start, day__lte=self.end
+            store_id__in=self.store_ids, day__gte=start or self.start, day__lte=end or self.end
         )
+        return self._of_category(rows)
+
+    def _of_category(self, rows):
         return rows.filter(category__startswith=self.category) if self.category else rows
+
+    def split(self) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
+        """The period's whole weeks (first Monday, last Sunday; None if there are none) and
+        the days around them (ranges of days, both ends included)."""
+        weeks = whole_weeks(self.start, self.end)
+        if weeks is None:
+            return None, [(self.start, self.end)]
+        around = (
+            (self.start, weeks[0] - timedelta(days=1)),
+            (weeks[1] + timedelta(days=1), self.end),
+        )
+        return weeks, [(start, end) for start, end in around if start <= end]
+
+    def cohort_parts(self) -> list[QuerySet]:
+        """The period's cohort rows, as few as possible: `CohortWeek` for its whole weeks,
+        `CohortDay` for the days around them."""
+        weeks, days = self.split()
+        parts = [self.cohort(start, end) for start, end in days]
+        if weeks is not None:
+            whole = CohortWeek.objects.filter(
+                store_id__in=self.store_ids, week__gte=weeks[0], week__lte=weeks[1]
+            )
+            parts.append(self._of_category(whole))
+        return parts
 
     def line_facts(self) -> QuerySet[ReturnLineFact]:
         """The lines of the returns requested in the period, void ones included; with a
@@ -70,21 +112,18 @@ class Slice:
         rows = ReturnLineFact.objects.filter(
             store_id__in=self.store_ids, requested_at__gte=self.since, requested_at__lt=self.until
         )
-        if self.category:
-            within = rows.filter(category__startswith=self.category)
-            rows = rows.filter(return_request_id__in=within.values("return_request_id"))
-        return rows
+        return rows.filter(return_request_id__in=self.in_category()) if self.category else rows
 
-    def returns(self):
-        """The returns requested in the period, void ones included (filter them if needed)."""
-        queryset = Return.objects.filter(
-            store_id__in=self.store_ids, created_at__gte=self.since, created_at__lt=self.until
-        )
-        if self.category:
-            queryset = queryset.filter(
-                lines__order_line__variant__product__category__startswith=self.category
-            ).distinct()
-        return queryset
+    def in_category(self) -> QuerySet:
+        """The ids of the returns requested in the period with a line in the category, from
+        the line facts (a subquery): joining the returns to their lines' products instead
+        took 0.8 s over two years at 1,000,000 orders."""
+        return ReturnLineFact.objects.filter(
+            store_id__in=self.store_ids,
+            requested_at__gte=self.since,
+            requested_at__lt=self.until,
+            category__startswith=self.category,
+        ).values("return_request_id")
 
 
 def percent(part: int | Decimal, whole: int | Decimal) -> Decimal | None:
@@ -141,6 +180,22 @@ def _rate(key: object, label: object, row: dict) -> Rate:
         sold_value=row["sold_value"] or Decimal(0),
         returned_value=row["returned_value"] or Decimal(0),
     )
+
+
+def cohort_grouped(scope: Slice, fields: tuple[str, ...], totals: dict) -> QuerySet:
+    """The period's cohort rows grouped by `fields` (`week_of`: the Monday of the order day),
+    whole weeks from `CohortWeek`, the days around them from `CohortDay`, in ONE query (a
+    union: a group may come twice, for the caller to sum). Two years read about 120,000 weekly
+    rows instead of 770,000 daily ones at 1,000,000 orders."""
+    grouped = []
+    for rows in scope.cohort_parts():
+        if "week_of" in fields:
+            rows = rows.annotate(
+                week_of=F("week") if rows.model is CohortWeek else TruncWeek("day")
+            )
+        grouped.append(rows.values(*fields).annotate(**totals).order_by())
+    first, *others = grouped
+    return first.union(*others, all=True) if others else first
 
 
 def cohort_total(scope: Slice) -> Rate:
@@ -242,16 +297,10 @@ def _rates_of(groups: dict, periods: bool, limit: int | None = None) -> list[Rat
 def cohort_overview(scope: Slice, limit: int = 50) -> Overview:
     """The period's total, its rates per week, category and size, and its reasons, from ONE
     grouped read of the rollup (week × category × size × reason: a few thousand rows for 90
-    days) summed up in Python, instead of one scan of the period's rows per figure (two
-    queries, with the reasons' labels). Same figures as `cohort_total`, `cohort_rates` and
-    `reasons`."""
-    rows = (
-        scope.cohort()
-        .annotate(week=TruncWeek("day"))
-        .values("week", "category", "size", "parent_reason", "reason")
-        .annotate(**TOTALS)
-        .order_by()
-    )
+    days, `cohort_grouped`) summed up in Python, instead of one scan of the period's rows per
+    figure (two queries, with the reasons' labels). Same figures as `cohort_total`,
+    `cohort_rates` and `reasons`."""
+    rows = cohort_grouped(scope, ("week_of", "category", "size", "parent_reason", "reason"), TOTALS)
     total: dict = {}
     weeks: dict = {}
     categories: dict = {}
@@ -259,7 +308,7 @@ def cohort_overview(scope: Slice, limit: int = 50) -> Overview:
     reasons: dict = {}
     for row in rows:
         _summed(total, "total", row)
-        _summed(weeks, row["week"], row)
+        _summed(weeks, row["week_of"], row)
         _summed(categories, row["category"], row)
         _summed(sizes, row["size"], row)
         if row["reason"]:
@@ -292,20 +341,60 @@ class MoneyRow:
     amount: Decimal
 
 
-def resolutions(scope: Slice) -> list[MoneyRow]:
-    """Units and value asked back per resolution (refund, store credit, exchange) for the live
-    returns requested in the period (one query over `ReturnLineFact`). Credit and exchanges are
-    revenue kept."""
+@dataclass(frozen=True)
+class CountRow:
+    key: str
+    units: int
+
+
+@dataclass(frozen=True)
+class Lines:
+    """What the returned lines of the period say: resolutions asked for, inspection."""
+
+    resolutions: list[MoneyRow]
+    grades: list[CountRow]
+    dispositions: list[CountRow]
+
+
+def _counted(totals: dict[str, int]) -> list[CountRow]:
+    return [CountRow(key, units) for key, units in sorted(totals.items()) if key]
+
+
+def returned_lines(scope: Slice) -> Lines:
+    """The lines of the returns requested in the period (one grouped read of `ReturnLineFact`,
+    summed in Python): units and value asked back per resolution (refund, store credit,
+    exchange) of the live returns, and units received per inspection grade and per
+    disposition of all of them."""
     rows = (
         scope.line_facts()
-        .filter(live=True)
-        .values("resolution", "currency")
-        .annotate(count=Sum("units"), amount=money_sum("value"))
-        .order_by("resolution", "currency")
+        .values("live", "resolution", "currency", "grade", "disposition")
+        .annotate(units=Sum("units"), value=money_sum("value"), received=Sum("received"))
+        .order_by()
     )
-    return [
-        MoneyRow(row["resolution"], row["currency"], row["count"], row["amount"]) for row in rows
-    ]
+    asked: dict[tuple[str, str], list] = {}
+    grades: dict[str, int] = {}
+    dispositions: dict[str, int] = {}
+    for row in rows:
+        if row["live"]:
+            into = asked.setdefault((row["resolution"], row["currency"]), [0, Decimal(0)])
+            into[0] += row["units"]
+            into[1] += row["value"]
+        grades[row["grade"]] = grades.get(row["grade"], 0) + row["received"]
+        dispositions[row["disposition"]] = dispositions.get(row["disposition"], 0) + row["received"]
+    return Lines(
+        [
+            MoneyRow(key, currency, n, amount)
+            for (key, currency), (n, amount) in sorted(asked.items())
+        ],
+        _counted(grades),
+        _counted(dispositions),
+    )
+
+
+def resolutions(scope: Slice) -> list[MoneyRow]:
+    """Units and value asked back per resolution of the live returns requested in the period
+    (one query, `returned_lines`). Credit and exchanges are revenue kept."""
+    return returned_lines(scope).resolutions
 
 
 def revenue_kept(rows: list[MoneyRow]) -> dict[str, Decimal]:
@@ -315,34 +404,6 @@ def revenue_kept(rows: list[MoneyRow]) -> dict[str, Decimal]:
         if row.key in (Resolution.STORE_CREDIT, Resolution.EXCHANGE):
             kept[row.currency] = kept.get(row.currency, Decimal(0)) + row.amount
     return kept
-
-
-def costs(scope: Slice) -> list[MoneyRow]:
-    """What returns cost (two queries): refunds paid (succeeded refunds created in the period)
-    and return postage (labels made in the period and not voided), per currency."""
-    refunds = (
-        Refund.objects.filter(
-            store_id__in=scope.store_ids,
-            created_at__gte=scope.since,
-            created_at__lt=scope.until,
-            status=RefundStatus.SUCCEEDED,
-        )
-        .values("currency")
-        .annotate(count=Count("pk"), amount=Sum("amount"))
-        .order_by("currency")
-    )
-    postage = (
-        Shipment.objects.filter(
-            store_id__in=scope.store_ids, created_at__gte=scope.since, created_at__lt=scope.until
-        )
-        .exclude(status__in=(ShipmentStatus.VOIDED, ShipmentStatus.FAILED))
-        .values("currency")
-        .annotate(count=Count("pk"), amount=Sum("rate"))
-        .order_by("currency")
-    )
-    return [MoneyRow("refunds", r["currency"], r["count"], r["amount"]) for r in refunds] + [
-        MoneyRow("postage", r["currency"], r["count"], r["amount"]) for r in postage
-    ]
 
 
 class NearestRank(Aggregate):
@@ -399,47 +460,56 @@ class StageRow:
     average: timedelta | None
 
 
+def _stays(scope: Slice) -> list[QuerySet]:
+    """The stays of the returns requested in the period, grouped by status (`moves`, `stayed`):
+    whole weeks from `StageWeek`, the days around them from `StageStay`; with a category,
+    `StageStay` only (the returns with a line in it)."""
+    stores = {"store_id__in": scope.store_ids}
+    by_status = {"moves": Count("pk"), "stayed": Sum("stay")}
+    if scope.category:
+        stays = StageStay.objects.filter(
+            **stores, requested_at__gte=scope.since, requested_at__lt=scope.until
+        ).filter(return_request_id__in=scope.in_category())
+        return [stays.values("status").annotate(**by_status).order_by()]
+    weeks, days = scope.split()
+    parts = [
+        StageStay.objects.filter(
+            **stores, requested_at__gte=_midnight(start), requested_at__lt=_midnight(end, 1)
+        )
+        .values("status")
+        .annotate(**by_status)
+        .order_by()
+        for start, end in days
+    ]
+    if weeks is not None:
+        whole = StageWeek.objects.filter(**stores, week__gte=weeks[0], week__lte=weeks[1])
+        parts.append(
+            whole.values("status").annotate(moves=Sum("moves"), stayed=Sum("stayed")).order_by()
+        )
+    return parts
+
+
 def time_per_stage(scope: Slice) -> list[StageRow]:
     """How long returns stay in each status: for each move of a return requested in the period,
-    the time until its next move, averaged per status (one query over `StageStay`, written by
-    the rollup's refresh). Statuses still current have no next move and are left out."""
-    rows = StageStay.objects.filter(
-        store_id__in=scope.store_ids,
-        requested_at__gte=scope.since,
-        requested_at__lt=scope.until,
-    )
-    if scope.category:
-        rows = rows.filter(return_request__in=scope.returns())
-    rows = rows.values("status").annotate(count=Count("pk"), average=Avg("stay")).order_by("status")
-    return [StageRow(row["status"], row["count"], row["average"]) for row in rows]
-
-
-@dataclass(frozen=True)
-class CountRow:
-    key: str
-    units: int
+    the time until its next move, averaged per status (one query over the stays the rollup's
+    refresh writes, `_stays`). Statuses still current have no next move and are left out."""
+    first, *others = _stays(scope)
+    totals: dict[str, list] = {}
+    for row in first.union(*others, all=True) if others else first:
+        into = totals.setdefault(row["status"], [0, timedelta(0)])
+        into[0] += row["moves"]
+        into[1] += row["stayed"]
+    return [
+        StageRow(status, moves, stayed / moves)
+        for status, (moves, stayed) in sorted(totals.items())
+    ]
 
 
 def grades_and_dispositions(scope: Slice) -> tuple[list[CountRow], list[CountRow]]:
-    """Units received per inspection grade, and per disposition: one read grouped by both,
-    summed per grade and per disposition in Python (one query)."""
-    rows = (
-        ReturnLine.objects.filter(return_request__in=scope.returns())
-        .exclude(grade="", disposition="")
-        .values("grade", "disposition")
-        .annotate(units=Sum("received_qty"))
-        .order_by()
-    )
-    grades: dict[str, int] = {}
-    dispositions: dict[str, int] = {}
-    for row in rows:
-        for key, totals in ((row["grade"], grades), (row["disposition"], dispositions)):
-            if key:
-                totals[key] = totals.get(key, 0) + row["units"]
-    return (
-        [CountRow(key, units) for key, units in sorted(grades.items())],
-        [CountRow(key, units) for key, units in sorted(dispositions.items())],
-    )
+    """Units received per inspection grade, and per disposition, of the returns requested in
+    the period (one query, `returned_lines`)."""
+    lines = returned_lines(scope)
+    return lines.grades, lines.dispositions
 
 
 @dataclass(frozen=True)
@@ -490,6 +560,32 @@ def carriers(scope: Slice) -> list[CarrierRow]:
     ]
 
 
+def costs(scope: Slice, carried: list[CarrierRow] | None = None) -> list[MoneyRow]:
+    """What returns cost, per currency: refunds paid (succeeded refunds created in the period)
+    and return postage (labels made in the period and not voided: the carriers' postage added
+    up). One query when the period's `carriers` are given, two otherwise."""
+    refunds = (
+        Refund.objects.filter(
+            store_id__in=scope.store_ids,
+            created_at__gte=scope.since,
+            created_at__lt=scope.until,
+            status=RefundStatus.SUCCEEDED,
+        )
+        .values("currency")
+        .annotate(count=Count("pk"), amount=Sum("amount"))
+        .order_by("currency")
+    )
+    postage: dict[str, list] = {}
+    for row in carriers(scope) if carried is None else carried:
+        into = postage.setdefault(row.currency, [0, Decimal(0)])
+        into[0] += row.shipments
+        into[1] += row.postage
+    return [MoneyRow("refunds", r["currency"], r["count"], r["amount"]) for r in refunds] + [
+        MoneyRow("postage", currency, n, amount)
+        for currency, (n, amount) in sorted(postage.items())
+    ]
+
+
 @dataclass(frozen=True)
 class Satisfaction:
     ratings: dict[int, int]  # 1…5 → answers
@@ -505,15 +601,18 @@ class Satisfaction:
 
 
 def satisfaction(scope: Slice) -> Satisfaction:
-    """The shoppers' ratings (the portal's feedback) given in the period, per score (one query)."""
+    """The shoppers' ratings (the portal's feedback) given in the period, per score (one query
+    on the feedback alone: joined to the returns, PostgreSQL scanned all of them)."""
+    feedback = Return.feedback.related.related_model  # the portal's, which sits above insights
     rows = (
-        Return.objects.filter(
+        feedback.objects.filter(
             store_id__in=scope.store_ids,
-            feedback__created_at__gte=scope.since,
-            feedback__created_at__lt=scope.until,
+            created_at__gte=scope.since,
+            created_at__lt=scope.until,
         )
-        .values("feedback__rating")
+        .values("rating")
         .annotate(n=Count("pk"))
+        .order_by()
     )
-    counts = {row["feedback__rating"]: row["n"] for row in rows}
+    counts = {row["rating"]: row["n"] for row in rows}
     return Satisfaction({rating: counts.get(rating, 0) for rating in range(1, 6)})

@@ -5,7 +5,8 @@ row with a reason holds what was returned from that day's orders for that reason
 period's rows gives both sides of the cohort's rate in one indexed read. `rollups.refresh`
 rewrites the days that changed since the last run (`RollupState`), the stays in each status
 (`StageStay`) and the resolution times (`ResolutionTime`) of the returns with new status events,
-and the returned lines (`ReturnLineFact`) of the returns that changed.
+and the returned lines and returns (`ReturnLineFact`, `ReturnFact`) of the returns that
+changed; `CohortWeek` sums `CohortDay` per week for long periods.
 """
 
 from django.db import models
@@ -41,6 +42,30 @@ class CohortDay(models.Model):
         ]
 
 
+class CohortWeek(models.Model):
+    """`CohortDay` summed per week (Monday to Sunday) and without the variant: what a long
+    period reads for its whole weeks, about seven times fewer rows, its first and last days
+    read from `CohortDay` (`metrics.cohort_grouped`). Rewritten from `CohortDay` for the weeks
+    of the days the refresh rewrites."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    week = models.DateField()  # its Monday
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    category = models.CharField(max_length=120, blank=True)
+    size = models.CharField(max_length=40, blank=True)
+    reason = models.CharField(max_length=60, blank=True)
+    parent_reason = models.CharField(max_length=60, blank=True)
+    sold_units = models.PositiveIntegerField(default=0)
+    sold_value = money_field()
+    returned_units = models.PositiveIntegerField(default=0)
+    returned_value = money_field()
+
+    class Meta:
+        indexes = [models.Index(fields=["store", "week"], name="cohortweek_store_week")]
+
+
 class RollupState(models.Model):
     """How fresh a store's rollup is: rows changed after `watermark` are not in it yet."""
 
@@ -67,6 +92,20 @@ class StageStay(models.Model):
         indexes = [
             models.Index(fields=["store", "requested_at"], name="stagestay_store_requested"),
         ]
+
+
+class StageWeek(models.Model):
+    """`StageStay` summed per week of the returns' request (its Monday) and status: what a long
+    period reads for its whole weeks, its first and last days read from `StageStay`."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    week = models.DateField()
+    status = models.CharField(max_length=20)
+    moves = models.PositiveIntegerField()
+    stayed = models.DurationField()  # the moves' stays added up
+
+    class Meta:
+        indexes = [models.Index(fields=["store", "week"], name="stageweek_store_week")]
 
 
 class ResolutionTime(models.Model):
@@ -109,9 +148,31 @@ class ReturnLineFact(models.Model):
     units = models.PositiveIntegerField()
     value = money_field()  # units × the line's unit price
     commented = models.BooleanField()
+    grade = models.CharField(max_length=10, blank=True)  # inspection's, "" until inspected
+    disposition = models.CharField(max_length=20, blank=True)
+    received = models.PositiveIntegerField(default=0)  # units received
 
     class Meta:
         indexes = [
             models.Index(fields=["store", "requested_at"], name="linefact_store_requested"),
             models.Index(fields=["store", "product", "placed_at"], name="linefact_store_product"),
+        ]
+
+
+class ReturnFact(models.Model):
+    """A return as the shoppers' list reads it, without joins: its store, request time, whether
+    it is live, its shopper (the order's e-mail) and risk score. Rewritten with the line facts."""
+
+    return_request = models.OneToOneField(
+        Return, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    requested_at = models.DateTimeField()
+    live = models.BooleanField()
+    email = models.CharField(max_length=254)
+    risk = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["store", "requested_at"], name="returnfact_store_requested")
         ]

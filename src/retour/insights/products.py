@@ -16,7 +16,7 @@ from django.db.models import Sum
 
 from retour.commerce.models import Product
 from retour.insights import words
-from retour.insights.metrics import ONE_PLACE, Slice, percent, reason_labels
+from retour.insights.metrics import ONE_PLACE, Slice, cohort_grouped, percent, reason_labels
 from retour.insights.models import CohortDay, ReturnLineFact
 from retour.insights.stats import wilson_lower
 
@@ -113,11 +113,10 @@ def _units(scope: Slice) -> tuple[dict[str, _Units], dict[tuple[int, str], _Unit
     from ONE grouped read of the rollup: a few thousand rows, summed up in Python."""
     categories: dict[str, _Units] = {}
     products: dict[tuple[int, str], _Units] = {}
-    rows = (
-        scope.cohort()
-        .values("product_id", "category", "reason")
-        .annotate(sold=Sum("sold_units"), returned=Sum("returned_units"))
-        .order_by()
+    rows = cohort_grouped(
+        scope,
+        ("product_id", "category", "reason"),
+        {"sold": Sum("sold_units"), "returned": Sum("returned_units")},
     )
     for row in rows:
         sold, returned = row["sold"] or 0, row["returned"] or 0

@@ -1,6 +1,7 @@
 """Keeps `CohortDay` up to date: the days whose orders or returns changed since the last run are
 recomputed by two grouped queries (what was sold, what was returned) and rewritten. The same
-run refreshes the per-line and per-move rows of the returns that changed (`facts`, `stays`).
+run rewrites the weeks of those days (`CohortWeek`) and refreshes the per-return, per-line and
+per-move rows of the returns that changed (`facts`, `stays`).
 
 A return counts against the day its order was placed (the cohort), for its requested quantity,
 unless it was rejected, cancelled or expired. Values are at the line's unit price (before
@@ -12,22 +13,23 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import DecimalField, F, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db.models.functions import TruncDate, TruncWeek
 from django.utils import timezone
 
 from retour.commerce.models import Order, OrderLine, Store, Variant
 from retour.core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 from retour.insights import facts, stays
-from retour.insights.models import CohortDay, RollupState
+from retour.insights.models import CohortDay, CohortWeek, RollupState
+from retour.insights.weeks import rewrite, week_of
+from retour.insights.writes import insert_rows
 from retour.returns.choices import VOID_STATUSES
 from retour.returns.models import Return, ReturnLine
 
 # The option names that carry a size, as shops name them (lower case).
 SIZE_KEYS = frozenset({"size", "taille", "pointure", "größe", "talla", "taglia"})
 NO_REASON = "unspecified"
-BATCH = 5000
 
 
 @dataclass(frozen=True)
@@ -144,15 +146,38 @@ def _rows(store_id: int, days: list[date] | None) -> list[tuple]:
     return rows
 
 
-def _insert(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """Writes the rows with plain `executemany`: a model instance per row (`bulk_create`) cost
-    ten times the database's own work on a full build (1,000,000 rows)."""
-    table = connection.ops.quote_name(model._meta.db_table)
-    names, marks = ", ".join(columns), ", ".join(["%s"] * len(columns))
-    sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608 (names of ours)
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), BATCH):
-            cursor.executemany(sql, rows[start : start + BATCH])
+# The columns of `CohortWeek`: the week's `CohortDay` rows grouped by these, summed by those.
+WEEK_COLUMNS = {
+    "store_id": F("store_id"),
+    "product_id": F("product_id"),
+    "category": F("category"),
+    "size": F("size"),
+    "reason": F("reason"),
+    "parent_reason": F("parent_reason"),
+}
+WEEK_SUMS = {
+    "sold_units": Sum("sold_units"),
+    "sold_value": money_sum("sold_value"),
+    "returned_units": Sum("returned_units"),
+    "returned_value": money_sum("returned_value"),
+}
+
+
+def _refresh_weeks(store_id: int, days: list[date] | None) -> None:
+    """Rewrites the weeks of these days (all when None) from their `CohortDay` rows."""
+    weeks = None if days is None else sorted({week_of(day) for day in days})
+    source = CohortDay.objects.filter(store_id=store_id)
+    if weeks:
+        source = source.filter(day__gte=weeks[0], day__lt=weeks[-1] + timedelta(days=7))
+    rewrite(
+        CohortWeek,
+        CohortWeek.objects.filter(store_id=store_id),
+        source,
+        weeks,
+        TruncWeek("day"),
+        WEEK_COLUMNS,
+        WEEK_SUMS,
+    )
 
 
 def _refresh_days(store: Store, days: list[date] | None) -> tuple[int, int]:
@@ -164,7 +189,8 @@ def _refresh_days(store: Store, days: list[date] | None) -> tuple[int, int]:
     # Written in day order, so that a period's rows share pages of the table: a range of
     # days then reads a few hundred pages, not one page per row.
     rows = sorted(_rows(store.pk, days), key=lambda row: (row[1], row[2] or 0))
-    _insert(CohortDay, COLUMNS, rows)
+    insert_rows(CohortDay, COLUMNS, rows)
+    _refresh_weeks(store.pk, days)
     return len({row[1] for row in rows}), len(rows)
 
 
@@ -181,7 +207,7 @@ def refresh(store: Store) -> Refreshed:
         counted, rows = _refresh_days(store, days) if days != [] else (0, 0)
         since_event = state.last_event_id if state else 0
         facts.refresh(store.pk, state.watermark if state else None, since_event)
-        last_event, _ = stays.refresh(store.pk, since_event, _insert)
+        last_event, _ = stays.refresh(store.pk, since_event)
         RollupState.objects.update_or_create(
             store=store,
             defaults={

@@ -12,7 +12,7 @@ from django.db.models import Count, Max, Q
 
 from retour.commerce.models import Order
 from retour.insights.metrics import Slice, percent
-from retour.returns.choices import VOID_STATUSES
+from retour.insights.models import ReturnFact
 from retour.returns.models import Return
 
 SERIAL_RETURNS = 3  # returns requested in the period that make a serial returner
@@ -44,17 +44,20 @@ class Shopper:
 
 def watch_list(scope: Slice, limit: int = 50) -> list[Shopper]:
     """Serial returners and suspects of the period, most returns first (three queries). The
-    risk is the indexed `risk_score` column (the decision's score, written with it), not the
-    decision's JSON: reading the JSON of every return of the period cost most of the page."""
+    returns are read from `ReturnFact` (shopper and risk score copied by the rollup's refresh):
+    grouping the period's returns joined to their orders, with the decision's JSON on the same
+    wide rows, took over a second for two years at 1,000,000 orders."""
     groups = list(
-        Return.objects.filter(
-            store_id__in=scope.store_ids, created_at__gte=scope.since, created_at__lt=scope.until
+        ReturnFact.objects.filter(
+            store_id__in=scope.store_ids,
+            requested_at__gte=scope.since,
+            requested_at__lt=scope.until,
+            live=True,
         )
-        .exclude(status__in=VOID_STATUSES)
-        .values("store_id", "store__slug", "order__email")
-        .annotate(returns=Count("pk"), risk=Max("risk_score"), latest=Max("pk"))
+        .values("store_id", "store__slug", "email")
+        .annotate(returns=Count("pk"), risk=Max("risk"), latest=Max("pk"))
         .filter(Q(returns__gte=SERIAL_RETURNS) | Q(risk__gte=SUSPECT_SCORE))
-        .order_by("-returns", "-risk", "order__email")[:limit]
+        .order_by("-returns", "-risk", "email")[:limit]
     )
     if not groups:
         return []
@@ -67,7 +70,7 @@ def watch_list(scope: Slice, limit: int = 50) -> list[Shopper]:
         (row["store_id"], row["email"]): row["n"]
         for row in Order.objects.filter(
             store_id__in={g["store_id"] for g in groups},
-            email__in={g["order__email"] for g in groups},
+            email__in={g["email"] for g in groups},
             placed_at__gte=scope.since,
             placed_at__lt=scope.until,
         )
@@ -77,9 +80,9 @@ def watch_list(scope: Slice, limit: int = 50) -> list[Shopper]:
     return [
         Shopper(
             store_slug=g["store__slug"],
-            email=g["order__email"],
+            email=g["email"],
             returns=g["returns"],
-            orders=orders.get((g["store_id"], g["order__email"]), 0),
+            orders=orders.get((g["store_id"], g["email"]), 0),
             risk=g["risk"] or 0,
             signals=signals.get(g["latest"]) or [],
         )

@@ -1,5 +1,6 @@
-"""Keeps `StageStay` and `ResolutionTime` up to date: the returns with a status event newer than
-the last one read are rewritten from all their status events.
+"""Keeps `StageStay`, `StageWeek` and `ResolutionTime` up to date: the returns with a status
+event newer than the last one read are rewritten from all their status events, and the weeks
+of their requests summed again.
 
 A move's stay is the time until the return's next move, the first status event strictly later;
 a move without one (the current status) has no stay yet. This is what `metrics.time_per_stage`
@@ -9,11 +10,15 @@ the request to it (what `returns.insights.time_to_refund` computes live).
 """
 
 from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import connection
-from django.db.models import Max
+from django.db.models import Count, F, Max, Sum
+from django.db.models.functions import TruncDate, TruncWeek
 
-from retour.insights.models import ResolutionTime, StageStay
+from retour.insights.models import ResolutionTime, StageStay, StageWeek
+from retour.insights.weeks import rewrite, week_of
+from retour.insights.writes import insert_rows
 from retour.returns.choices import ReturnStatus
 from retour.returns.models import ReturnEvent
 
@@ -69,10 +74,35 @@ def _events(return_ids: list[int]) -> Iterable[tuple]:
     )
 
 
-def refresh(store_id: int, since_event: int, insert) -> tuple[int, int]:
+# `StageWeek`: the week's stays grouped by these columns, summed by those.
+WEEK_COLUMNS = {"store_id": F("store_id"), "status": F("status")}
+WEEK_SUMS = {"moves": Count("pk"), "stayed": Sum("stay")}
+
+
+def _refresh_weeks(store_id: int, weeks: list[date] | None) -> None:
+    """Rewrites the weekly sums of the stays of these weeks of request (all when None)."""
+    source = StageStay.objects.filter(store_id=store_id)
+    if weeks:
+        source = source.filter(
+            requested_at__gte=datetime.combine(weeks[0], time.min, tzinfo=UTC),
+            requested_at__lt=datetime.combine(weeks[-1] + timedelta(days=7), time.min, tzinfo=UTC),
+        )
+    week = TruncDate(TruncWeek("requested_at", tzinfo=UTC), tzinfo=UTC)
+    rewrite(
+        StageWeek,
+        StageWeek.objects.filter(store_id=store_id),
+        source,
+        weeks,
+        week,
+        WEEK_COLUMNS,
+        WEEK_SUMS,
+    )
+
+
+def refresh(store_id: int, since_event: int) -> tuple[int, int]:
     """Rewrite the stays and resolution times of the store's returns with a status event after
-    `since_event` (all on the first run, when it is 0). Returns the last event id read and the
-    rows written; `insert` writes rows of the given columns (the rollup's `executemany`)."""
+    `since_event` (all on the first run, when it is 0), and the weeks of their requests. Returns
+    the last event id read and the rows written."""
     events = ReturnEvent.objects.filter(return_request__store_id=store_id, pk__gt=since_event)
     last = events.aggregate(last=Max("pk"))["last"]
     if last is None:
@@ -80,15 +110,17 @@ def refresh(store_id: int, since_event: int, insert) -> tuple[int, int]:
     return_ids = sorted(
         set(events.filter(pk__lte=last).values_list("return_request_id", flat=True))
     )
-    written = 0
+    written, weeks = 0, set()
     for start in range(0, len(return_ids), CHUNK):
         chunk = return_ids[start : start + CHUNK]
         StageStay.objects.filter(return_request_id__in=chunk).delete()
         ResolutionTime.objects.filter(return_request_id__in=chunk).delete()
         moves = list(_events(chunk))
+        weeks |= {week_of(requested_at.astimezone(UTC).date()) for _, requested_at, _, _ in moves}
         stays = [_prepared(row) for row in _stays(store_id, moves)]
         resolutions = [_prepared(row) for row in _resolutions(store_id, moves)]
-        insert(StageStay, COLUMNS, stays)
-        insert(ResolutionTime, RESOLUTION_COLUMNS, resolutions)
+        insert_rows(StageStay, COLUMNS, stays)
+        insert_rows(ResolutionTime, RESOLUTION_COLUMNS, resolutions)
         written += len(stays) + len(resolutions)
+    _refresh_weeks(store_id, None if since_event == 0 else sorted(weeks))
     return last, written

@@ -109,9 +109,10 @@ def _rate_table(name: str, title: str, key: str, rates: list[metrics.Rate]) -> T
 def _rates(scope: Slice) -> tuple[list[Table], dict]:
     cohort = metrics.cohort_overview(scope, limit=50)
     total, weeks, reasons = cohort.total, cohort.weeks, cohort.reasons
-    resolutions = metrics.resolutions(scope)
+    lines = metrics.returned_lines(scope)
+    carried = metrics.carriers(scope)
+    resolutions = lines.resolutions
     durations = metrics.time_to_refund(scope)
-    grades, dispositions = metrics.grades_and_dispositions(scope)
     satisfaction = metrics.satisfaction(scope)
     tables = [
         _rate_table("trend", _("Return rate per week of orders"), _("Week"), weeks),
@@ -126,15 +127,15 @@ def _rates(scope: Slice) -> tuple[list[Table], dict]:
         Table("resolutions", _("Resolutions"), [_("Resolution"), _("Currency"), _("Units"),
               _("Value")], [[r.key, r.currency, r.count, r.amount] for r in resolutions]),
         Table("costs", _("Costs of returns"), [_("Cost"), _("Currency"), _("Count"), _("Amount")],
-              [[r.key, r.currency, r.count, r.amount] for r in metrics.costs(scope)]),
+              [[r.key, r.currency, r.count, r.amount] for r in metrics.costs(scope, carried)]),
         Table("stages", _("Time per stage"), [_("Status"), _("Moves"), _("Average (days)")],
               [[s.status, s.count, _days(s.average)] for s in metrics.time_per_stage(scope)]),
         Table("inspection", _("Inspection"), [_("Grade or disposition"), _("Units")],
-              [[row.key, row.units] for row in [*grades, *dispositions]]),
+              [[row.key, row.units] for row in [*lines.grades, *lines.dispositions]]),
         Table("carriers", _("Carriers"), [_("Carrier"), _("Labels"), _("Scanned (%)"),
               _("Label to first scan (days)"), _("Currency"), _("Postage")],
               [[c.carrier, c.shipments, c.scanned_percent, _days(c.to_first_scan), c.currency,
-                c.postage] for c in metrics.carriers(scope)]),
+                c.postage] for c in carried]),
         Table("satisfaction", _("Shopper satisfaction"), [_("Rating"), _("Answers")],
               [[rating, n] for rating, n in satisfaction.ratings.items()]),
     ]  # fmt: skip
