@@ -240,3 +240,54 @@ def test_a_number_another_order_has_is_reported_and_the_batch_written(store_a, t
     assert "3 read, 2 created, 0 updated, 0 unchanged, 1 with errors" in out
     ids = sorted(Order.objects.values_list("external_id", flat=True))
     assert ids == ["ext-1", "ext-2", "ext-3"]
+
+
+def test_tabs_newlines_and_backslashes_are_written_as_given(store_a, tmp_path, capsys):
+    awkward = 'Tee\t"XL"\nline two\\n \\N \r end'
+    address = {"line1": "2 rue\tdu Caire\\", "line2": "\\N", "postcode": "75002"}
+    order = _order(1, shipping_address=address, locale="fr")
+    order["lines"][0] |= {"title": awkward, "options": {"size": "L\\X\tL", "note": "\\N"}}
+    _run(tmp_path, "orders.jsonl", json.dumps(order), capsys=capsys)
+
+    written = Order.objects.get(external_id="ext-1")
+    line = written.lines.get(external_id="1-0")
+    assert line.title == awkward
+    assert line.options == {"size": "L\\X\tL", "note": "\\N"}
+    assert written.shipping_address["line1"] == "2 rue\tdu Caire\\"
+    assert written.shipping_address["line2"] == "\\N"
+    assert written.paid_at is None
+    assert written.taxes_included is True
+
+
+def test_a_customer_already_there_is_left_as_it_is(store_a):
+    from retour.commerce.models import Customer
+    from retour.connectors import rows
+
+    Customer.objects.create(store=store_a, email="a@example.com", first_name="Ann")
+    rows.Table(Customer).write(
+        [
+            {"store_id": store_a.pk, "email": email, "first_name": "New"}
+            for email in ("a@example.com", "b@example.com")
+        ],
+        ignore_conflicts=True,
+    )
+    customers = Customer.objects.filter(store=store_a).values_list("email", "first_name")
+    assert dict(customers) == {"a@example.com": "Ann", "b@example.com": "New"}
+
+
+def test_orders_created_after_an_import_get_ids_of_their_own(store_a, tmp_path, capsys):
+    from retour.commerce.inputs import OrderIn
+    from retour.commerce.services import upsert_order
+    from tests.factories import SYSTEM
+
+    _run(tmp_path, "orders.jsonl", "\n".join(json.dumps(_order(n)) for n in (1, 2)), capsys=capsys)
+    later = _order(3)
+    del later["external_id"]
+    result = upsert_order(store=store_a, external_id="ext-3", data=OrderIn(**later), actor=SYSTEM)
+
+    imported = set(
+        Order.objects.filter(external_id__in=["ext-1", "ext-2"]).values_list("id", flat=True)
+    )
+    assert result.created
+    assert result.order.pk not in imported
+    assert OrderLine.objects.filter(order__external_id="ext-2").count() == 3

@@ -37,7 +37,10 @@ class Store(models.Model):
 
 
 class Customer(models.Model):
-    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="customers")
+    # No index of its own: `customer_unique_email` (store, email) serves every store filter.
+    store = models.ForeignKey(
+        Store, on_delete=models.CASCADE, related_name="customers", db_index=False
+    )
     external_id = models.CharField(max_length=100, blank=True)
     email = models.EmailField(_("e-mail"))
     first_name = models.CharField(_("first name"), max_length=100, blank=True)
@@ -110,7 +113,10 @@ class Order(models.Model):
         PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
         REFUNDED = "refunded", _("Refunded")
 
-    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="orders")
+    # No index of its own: the unique (store, number) and the indexes below lead with it.
+    store = models.ForeignKey(
+        Store, on_delete=models.CASCADE, related_name="orders", db_index=False
+    )
     external_id = models.CharField(max_length=100, blank=True)
     number = models.CharField(_("order number"), max_length=64)
     customer = models.ForeignKey(

@@ -20,7 +20,7 @@ import hashlib
 from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from retour.commerce.audit import record_audit
 from retour.commerce.inputs import CustomerIn, OrderIn, OrderLineIn
@@ -137,10 +137,11 @@ def _variant_ids(store: Store, orders: list[OrderIn]) -> dict[str, int]:
     return rows.ids_by(Variant, "sku", list(lines), store=store)
 
 
-def _order_row(store: Store, item: Item, customer_id: int) -> dict:
+def _order_row(store: Store, item: Item, customer_id: int, pk: int | None) -> dict:
     fields = order_fields(item.order, None)
     del fields["customer"]
     return fields | {
+        "id": pk,
         "customer_id": customer_id,
         "store_id": store.pk,
         "external_id": item.external_id,
@@ -148,15 +149,27 @@ def _order_row(store: Store, item: Item, customer_id: int) -> dict:
     }
 
 
+def _write_orders(store: Store, items: list[Item], customers: dict[str, int]) -> dict[str, int]:
+    """The new orders written; their ids by external id: taken from the sequence beforehand
+    (PostgreSQL), else read back by external id (one indexed query)."""
+    taken = rows.next_ids(Order, len(items))
+    pks = taken if taken is not None else [None] * len(items)
+    written = [
+        _order_row(store, item, customers[_email(item.order)], pk)
+        for item, pk in zip(items, pks, strict=True)
+    ]
+    rows.Table(Order, with_pk=taken is not None).write(written)
+    if taken is None:
+        return rows.ids_by(Order, "external_id", [item.external_id for item in items], store=store)
+    return {row["external_id"]: row["id"] for row in written}
+
+
 def _insert(store: Store, items: list[Item], variants: dict[str, int], customers: dict) -> None:
     """New orders, their lines and payments straight to their tables, without a model instance
-    per row; the orders' ids are then read back by their external id (one indexed query)."""
+    per row."""
     if not items:
         return
-    rows.Table(Order).write(
-        _order_row(store, item, customers[_email(item.order)]) for item in items
-    )
-    ids = rows.ids_by(Order, "external_id", [item.external_id for item in items], store=store)
+    ids = _write_orders(store, items, customers)
     # A model's `__dict__` is its fields (`dict(model)` costs more than the rest of the row).
     rows.Table(OrderLine).write(
         line.__dict__ | {"order_id": ids[item.external_id], "variant_id": variants[line.sku]}
@@ -203,10 +216,19 @@ def _upsert(store: Store, item: Item, actor: Actor, written: Written) -> None:
     written.unchanged += not result.changed
 
 
+def _commit_without_waiting() -> None:
+    """An import is re-runnable and idempotent: a batch lost by a crash just after its commit
+    is written again by the next run, so its commit need not wait for the WAL's flush."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
+
+
 def _write(store: Store, items: list[Item], actor: Actor, *, careful: bool) -> Written:
     orders = [item.order for item in items]
     variants, customers = _variant_ids(store, orders), _customer_ids(store, orders)
     with transaction.atomic():
+        _commit_without_waiting()
         known = rows.ids_by(Order, "external_id", [item.external_id for item in items], store=store)
         # After a conflict: numbers another order took meanwhile send theirs to the upsert.
         taken = (
