@@ -141,13 +141,22 @@ def summarise(seconds: list[float]) -> dict:
     }
 
 
-def start_server(port: int, log: Path, extra_env: dict[str, str] | None = None):
-    """`retour serve` (2 workers) on 127.0.0.1:port, once /healthz answers (else exit)."""
+def start_server(
+    port: int,
+    log: Path,
+    extra_env: dict[str, str] | None = None,
+    *,
+    workers: int = 2,
+    threads: int = 4,
+):
+    """`retour serve` (by default 2 workers × 4 threads) on 127.0.0.1:port, once /healthz
+    answers (else exit)."""
     import subprocess
     import time
     import urllib.request
 
-    command = [str(ROOT / ".venv/bin/retour"), "serve", "--port", str(port), "--workers", "2"]
+    command = [str(ROOT / ".venv/bin/retour"), "serve", "--port", str(port)]
+    command += ["--workers", str(workers), "--threads", str(threads)]
     env = os.environ | {"RETOUR_LOG_LEVEL": "WARNING"} | (extra_env or {})
     server = subprocess.Popen(command, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30

@@ -97,6 +97,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
     parser.add_argument("--port", type=int, default=8798)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk, then rerun.")
@@ -114,7 +116,10 @@ def main() -> None:
     work = RESULTS_DIR / "portal"
     work.mkdir(parents=True, exist_ok=True)
     items = _write(work / "items.txt", _item_requests(store, args.seed))
-    print(f"Portal bench on {label}: gunicorn 2 workers, wrk {args.seconds} s per run")
+    print(
+        f"Portal bench on {label}: gunicorn {args.workers} workers × {args.threads} threads, "
+        f"wrk {args.seconds} s per run"
+    )
     server = start_server(
         args.port,
         work / "server.log",
@@ -123,8 +128,11 @@ def main() -> None:
             "RETOUR_PORTAL_LOOKUPS_PER_IP": str(10**9),
             "RETOUR_PORTAL_FAILURES_PER_ORDER": str(10**9),
         },
+        workers=args.workers,
+        threads=args.threads,
     )
     results: dict = {"database": url.rsplit("/", 1)[-1], "orders": args.orders}
+    results |= {"workers": args.workers, "threads": args.threads}
     try:
         cookie, token = _csrf_pair(args.port)
         lookups = _write(work / "lookups.txt", _lookup_requests(store, args.seed, cookie, token))
