@@ -126,3 +126,14 @@ def session_client():
 def api_a(store_a, key_client):
     """Store A's API client, with every scope."""
     return key_client(store_a)
+
+
+@pytest.fixture
+def plain_static_files(settings, tmp_path):
+    """Pages read static files through the finders (tests have no collected manifest); uploads
+    go to a temporary directory."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.MEDIA_ROOT = tmp_path / "media"

@@ -46,12 +46,8 @@ TEXTS = {
 
 
 @pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.STORAGES = {  # no collected manifest in tests: serve the files as they are
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
+def _media(plain_static_files):
+    """See `plain_static_files`."""
 
 
 def _checked(page) -> None:

@@ -34,6 +34,15 @@ def test_it_accepts_a_number_typed_with_a_hash(order):
     assert _find(order, number=" #1042 ", email="jane.doe@example.com") == order
 
 
+@pytest.mark.parametrize("typed", ["1043", "#1043", " #1043"])
+def test_a_number_the_platform_keeps_with_a_hash_is_found_typed_either_way(order, typed):
+    shopify_named = OrderFactory(
+        store=order.store, customer=order.customer, email=order.email, number="#1043"
+    )
+
+    assert _find(order, number=typed, email="jane.doe@example.com") == shopify_named
+
+
 def test_it_finds_the_order_by_postcode(order):
     assert _find(order, number="1042", postcode="sw1a 1aa") == order
 

@@ -14,7 +14,6 @@ def return_one_unit(order_line, owner, *, disposition: str = ""):
     """The shopper returns one unit of `order_line`; it is received, graded A and restocked (or
     given `disposition`, overriding the rules)."""
     order = order_line.order
-    warehouse_of(order.store)
     return_request = returns.create_return(
         order=order,
         lines=[returns.LineRequest(order_line_id=order_line.pk, quantity=1)],
@@ -22,6 +21,13 @@ def return_one_unit(order_line, owner, *, disposition: str = ""):
         resolution=Resolution.REFUND,
         actor=Actor.shopper(order.email),
     )
+    return put_away(return_request, owner, disposition=disposition)
+
+
+def put_away(return_request, owner, *, disposition: str = ""):
+    """Staff approve the return of one unit; the warehouse receives it, grades it A and restocks
+    it (or gives it `disposition`, overriding the rules)."""
+    warehouse_of(return_request.store)
     staff = Actor.staff(owner)
     returns.approve_return(return_request=return_request, actor=staff)
     (line,) = return_request.lines.all()

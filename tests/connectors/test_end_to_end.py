@@ -1,6 +1,6 @@
-"""A Shopify order arrives by webhook, the shopper returns one line, the warehouse receives and
-restocks it, the refund is issued: Shopify is told with `refundCreate`, carrying that line, its
-amount, the restock and our idempotency key."""
+"""A Shopify order arrives by webhook, the shopper returns one line in the portal, the warehouse
+receives and restocks it, the refund is issued: Shopify is told with `refundCreate`, carrying
+that line, its amount, the restock and our idempotency key."""
 
 import json
 from datetime import timedelta
@@ -15,13 +15,14 @@ from retour.connectors.models import WriteBack
 from retour.connectors.services import push_write_back, retry_write_back
 from retour.core.actors import Actor
 from retour.core.jobs import run_ready_jobs
-from retour.returns.models import ReturnEvent
+from retour.returns.models import Return, ReturnEvent
 from tests.connectors import shopify_samples as samples
 from tests.connectors.conftest import post_webhook, shopify_headers
-from tests.connectors.journey import refund_by_hand, return_one_unit
+from tests.connectors.journey import put_away, refund_by_hand
 from tests.logistics.fake_carrier import Answer
+from tests.portal.flow import look_up
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_files")]
 
 
 def _recent_order(shopify):
@@ -33,13 +34,30 @@ def _recent_order(shopify):
 
 
 def returned_and_restocked(store, owner, shopify):
-    """The shopper returns one T-shirt of the webhook's order; it is received, graded A and
-    restocked."""
+    """The shopper returns one T-shirt of the webhook's order in the portal; it is received,
+    graded A and restocked."""
     _recent_order(shopify)
     post_webhook(Client(), store, "shopify", samples.webhook_order(), shopify_headers)
     run_ready_jobs()
     order = Order.objects.get(store=store, external_id=samples.ORDER_GID)
-    return return_one_unit(order.lines.get(external_id=samples.LINE_SHIRT), owner)
+    shirt = order.lines.get(external_id=samples.LINE_SHIRT)
+    shopper = Client()
+    portal = f"/returns/{store.slug}"
+    assert order.number == "#9999"  # Shopify's name for it; the shopper types it without "#"
+    assert look_up(shopper, store.slug, "9999", order.email).status_code == 302
+    steps = [
+        ("items", {f"qty-{shirt.pk}": "1"}),
+        ("reasons", {f"reason-{shirt.pk}": "too_small"}),
+        ("resolution", {"resolution": "refund"}),
+        ("method", {"method": "drop_off"}),
+        ("review", {}),
+    ]
+    for step, answers in steps:
+        response = shopper.post(f"{portal}/{step}", answers)
+        assert response.status_code == 302, (step, response.content.decode())
+    return_request = Return.objects.get(order=order)
+    assert response["Location"].endswith(return_request.rma)
+    return put_away(return_request, owner)
 
 
 def _returned_and_refunded(store, owner, shopify):

@@ -126,6 +126,7 @@ def test_filtered_pages_hold_exactly_the_matching_returns_in_order(
     [
         ("rma", lambda r: r.rma.lower().replace("-", " ")),
         ("order number", lambda r: r.order.number),
+        ("order number typed with a hash", lambda r: f"#{r.order.number}"),
         ("e-mail", lambda r: r.order.email),
         ("tracking number", lambda r: r.tracking_number),
     ],

@@ -33,14 +33,8 @@ PASSWORD = "brand-new-colours-42"
 
 
 @pytest.fixture(autouse=True)
-def _plain_static_files(settings, tmp_path):
-    """The portal's pages read static files through the finders (no collected manifest in
-    tests); uploads go to a temporary directory."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    settings.MEDIA_ROOT = tmp_path / "media"
+def _plain_static_files(plain_static_files):
+    """The settings pages preview the portal's: see `plain_static_files`."""
 
 
 def url(store, section=""):

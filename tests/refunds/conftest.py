@@ -2,9 +2,5 @@ import pytest
 
 
 @pytest.fixture
-def static_files(settings):
-    """The portal's pages without a collected static manifest (as in tests/portal)."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
+def static_files(plain_static_files):
+    """The portal's pages (as in tests/portal)."""

@@ -8,6 +8,13 @@ from django.db.models import Q
 from retour.commerce.models import AuditEvent, Order
 
 
+def number_forms(number: str) -> list[str]:
+    """The order numbers `number` may stand for: with and without the "#" some platforms put
+    before them (Shopify names its orders "#1001"; a shopper types "1001" or "#1001")."""
+    bare = number.strip().lstrip("#")
+    return [bare, f"#{bare}"] if bare else []
+
+
 def find_order_for_shopper(
     *, store_id: int, number: str, email: str = "", postcode: str = ""
 ) -> Order | None:
@@ -17,7 +24,7 @@ def find_order_for_shopper(
     in constant time, so the answer tells an attacker nothing about which part was wrong.
     """
     order = (
-        Order.objects.filter(store_id=store_id, number=number.strip().lstrip("#"))
+        Order.objects.filter(store_id=store_id, number__in=number_forms(number))
         .only("id", "store_id", "number", "email", "shipping_postcode", "locale", "customer_id")
         .first()
     )

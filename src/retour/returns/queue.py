@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from retour.commerce.models import Order
+from retour.commerce.selectors import number_forms
 from retour.core.codes import normalize_code
 from retour.returns.choices import Resolution, ReturnMethod, ReturnStatus
 from retour.returns.models import Return, ReturnLine, ReturnReason
@@ -167,7 +168,7 @@ def _search(queryset: QuerySet[Return], store_ids: list[int], text: str) -> Quer
     that number or e-mail (looked up first, so the returns' query stays an OR of indexes)."""
     orders = list(
         Order.objects.filter(store_id__in=store_ids)
-        .filter(Q(number=text) | Q(email=text) | Q(email=text.lower()))
+        .filter(Q(number__in=number_forms(text)) | Q(email=text) | Q(email=text.lower()))
         .order_by("-placed_at")
         .values_list("pk", flat=True)[:MAX_SEARCH_ORDERS]
     )
