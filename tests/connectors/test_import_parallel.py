@@ -1,15 +1,18 @@
 """The bulk importer's batches in worker processes (errors and progress in the file's order, the
 dry run, PostgreSQL's parallel writers), and its quick e-mail check held to the API's."""
 
+import functools
 import json
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from pydantic.networks import validate_email
 from pydantic_core import PydanticCustomError
 
 from retour.commerce.models import Order, OrderLine
-from retour.connectors.bulk import _plain_email, import_orders
+from retour.connectors.bulk import _plain_email, _start_worker, import_orders
+from retour.connectors.parallel import ordered_map
 from tests.connectors.test_import import _order
 from tests.factories import SYSTEM, StoreFactory
 
@@ -126,3 +129,21 @@ def test_workers_write_their_batches_and_a_second_import_applies_the_upsert_rule
     assert totals["ext-1"] == Decimal("50.00")
     assert totals["ext-2"] == Decimal("60.00")
     assert len(totals) == 9
+
+
+def _backend_pid(_item: int) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_forked_while_the_parent_holds_a_connection_opens_its_own():
+    parent = _backend_pid(0)  # the parent's connection is open when the workers are forked
+
+    start = functools.partial(_start_worker, owns_connections=True)
+    workers = set(ordered_map(_backend_pid, range(6), workers=2, initializer=start))
+
+    assert parent not in workers
+    assert _backend_pid(0) == parent  # and the parent's session goes on

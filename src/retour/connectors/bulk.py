@@ -218,6 +218,11 @@ def _run(job: _Job, chunk: list[Record]) -> ImportReport:
 def _start_worker(*, owns_connections: bool) -> None:
     # What was loaded before the fork is never garbage: the collector stops walking it.
     gc.freeze()
+    # A connection open in the parent at the fork is the parent's socket: used here, the two
+    # processes' replies would mix. Forget it (never close it: that would end the parent's
+    # session) and open this process's own.
+    for alias in connections:
+        connections[alias].connection = None
     if owns_connections:
         Finalize(None, connections.close_all, exitpriority=10)
 
