@@ -394,13 +394,7 @@ def queries(store_id: int, days: int) -> dict:
     scope = metrics.Slice((store_id,), end - timedelta(days=days - 1), end)
     bad = Product.objects.get(store_id=store_id, external_id="P0")
     return {
-        "cohort_total": lambda: metrics.cohort_total(scope),
         "cohort_overview (rates page)": lambda: metrics.cohort_overview(scope),
-        "cohort_rates week": lambda: metrics.cohort_rates(scope, "week"),
-        "cohort_rates category": lambda: metrics.cohort_rates(scope, "category", limit=50),
-        "cohort_rates size": lambda: metrics.cohort_rates(scope, "size", limit=50),
-        "cohort_rates product": lambda: metrics.cohort_rates(scope, "product", limit=50),
-        "reasons": lambda: metrics.reasons(scope),
         "returned_lines (resolutions, inspection)": lambda: metrics.returned_lines(scope),
         "costs": lambda: metrics.costs(scope),
         "time_to_refund": lambda: metrics.time_to_refund(scope),

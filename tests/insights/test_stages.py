@@ -5,6 +5,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from retour.core.actors import ActorKind
 from retour.insights import rollups
@@ -182,3 +184,30 @@ def test_costs_and_carriers_of_the_labels_and_refunds_made_in_the_period(store_a
     assert [(r.key, r.currency, r.count, r.amount) for r in costs(scope)] == expected
     assert [(r.key, r.currency, r.count, r.amount) for r in costs(scope, shipped)] == expected
     assert costs(Slice((store_b.pk,), *MARCH)) == []
+
+
+def test_the_time_to_first_scan_is_averaged_by_the_database_to_the_microsecond(store_a):
+    account = CarrierAccount.objects.create(store=store_a, kind="own", name="Own")
+    labels = [  # made, first scanned: fractions SQLite alone would round to the millisecond
+        (datetime(2025, 3, 4, 10, 0, 0, 999600, UTC), datetime(2025, 3, 5, 10, 0, 1, 100, UTC)),
+        (datetime(2025, 3, 6, 8, 30, tzinfo=UTC), datetime(2025, 3, 6, 20, 30, 0, 500000, UTC)),
+        (datetime(2025, 3, 7, 23, 59, 59, 999999, UTC), datetime(2025, 3, 9, 0, 0, 0, 1, UTC)),
+        (datetime(2025, 3, 8, 9, 0, 0, 123456, UTC), None),  # not scanned: not averaged
+    ]
+    for n, (made_at, scanned_at) in enumerate(labels):
+        label = Shipment.objects.create(
+            store=store_a, return_request=returned(store_a, made_at), account=account,
+            idempotency_key=f"k{n}", carrier_name="DHL", rate=Decimal("5.00"), currency="EUR",
+            first_scan_at=scanned_at,
+        )  # fmt: skip
+        Shipment.objects.filter(pk=label.pk).update(created_at=made_at)
+
+    with CaptureQueriesContext(connection) as queries:
+        (dhl,) = carriers(Slice((store_a.pk,), *MARCH))
+
+    # (1 day 0.0005 s + 12 h 0.5 s + 1 day 0.000002 s) / 3, exactly as Python subtracts them.
+    waits = [scanned - made for made, scanned in labels if scanned]
+    assert dhl.to_first_scan == sum(waits, timedelta(0)) / 3 == timedelta(microseconds=72000166834)
+    assert (dhl.shipments, dhl.scanned) == (4, 3)
+    # No Python function of Django's SQLite backend (`django_timestamp_diff`) called per label.
+    assert "django_" not in queries[0]["sql"]
