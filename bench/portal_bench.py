@@ -60,8 +60,9 @@ def _lookup_requests(store, seed: int, cookie: str, token: str) -> list[str]:
     return lines
 
 
-def _item_requests(store, seed: int) -> list[str]:
-    """Sessions bound to orders, made the way a successful look-up makes them."""
+def _item_requests(store, seed: int, csrf_cookie: str) -> list[str]:
+    """Sessions bound to orders, made the way a successful look-up makes them; the browser
+    also holds the CSRF cookie it got with the look-up form."""
     from django.conf import settings
     from django.contrib.sessions.backends.db import SessionStore
 
@@ -75,7 +76,7 @@ def _item_requests(store, seed: int) -> list[str]:
         session = SessionStore()
         session[KEY] = {str(store.pk): {"order": order_id, "email": email, "lines": {}}}
         session.create()
-        cookie = f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+        cookie = f"{settings.SESSION_COOKIE_NAME}={session.session_key}; csrftoken={csrf_cookie}"
         lines.append(f"GET\t/returns/{STORE}/items\t{cookie}\t")
     return lines
 
@@ -115,7 +116,6 @@ def main() -> None:
     started = timezone.now()
     work = RESULTS_DIR / "portal"
     work.mkdir(parents=True, exist_ok=True)
-    items = _write(work / "items.txt", _item_requests(store, args.seed))
     print(
         f"Portal bench on {label}: gunicorn {args.workers} workers × {args.threads} threads, "
         f"wrk {args.seconds} s per run"
@@ -136,6 +136,7 @@ def main() -> None:
     try:
         cookie, token = _csrf_pair(args.port)
         lookups = _write(work / "lookups.txt", _lookup_requests(store, args.seed, cookie, token))
+        items = _write(work / "items.txt", _item_requests(store, args.seed, cookie))
         _wrk(args.port, items, 2, 2)  # warm up both workers
         results["lookup"] = [_wrk(args.port, lookups, c, args.seconds) for c in CONNECTIONS]
         results["items"] = [_wrk(args.port, items, c, args.seconds) for c in CONNECTIONS]

@@ -105,6 +105,12 @@ def _database() -> dict:
         # insights' grouped reads it spent 4.5 s compiling a query that runs in 0.5 s
         # (bench/insights_bench.py, EXPLAIN ANALYZE). Retour's queries are short: no JIT.
         config.setdefault("OPTIONS", {})["options"] = "-c jit=off"
+        # Django turns psycopg's prepared statements off (None). Only the hot reads ask for them
+        # (core/prepared.py): Django's own cursors bind on the client and never prepare, so no
+        # other query ever reaches this threshold. Off for a pooler that cannot keep them
+        # (PgBouncer before 1.21 in transaction mode).
+        if env_bool("RETOUR_DB_PREPARED_STATEMENTS", True):
+            config["OPTIONS"]["prepare_threshold"] = 2**31 - 1
     return config
 
 
@@ -221,6 +227,7 @@ RETOUR_SMS = {
     "FROM": env_str("RETOUR_SMS_FROM"),
 }
 
+SESSION_ENGINE = "retour.core.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool(
     "RETOUR_SECURE_COOKIES", not DEBUG and PUBLIC_URL.startswith("https")
