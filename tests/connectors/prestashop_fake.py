@@ -2,6 +2,10 @@
 HTTP basic user, `output_format=JSON`, `display=full`, `filter[field]=[a|b]` (values) or
 `[from,to]` (an interval; dates with `date=1`), `sort=[field_ASC,…]`, `limit=offset,count`, `[]`
 when nothing matches; XML bodies for `POST order_slip`/`cart_rules` and `PUT stock_availables`.
+Multistore: `id_shop` sets the shop context (by default the shop the address opens, 1), refused
+(403) for a shop the key is not allowed on; `stock_availables`, kept per shop, are listed for the
+context's shop (its own rows, or its group's when the group shares its stock); `orders` are not
+restricted by the context, only by `filter[id_shop]`.
 
 The rows are shaped like the webservice's JSON (ids as numbers, every other field a string), with
 PrestaShop's demo data: an order of two lines with a cart rule and free shipping, two payments,
@@ -21,6 +25,7 @@ from zoneinfo import ZoneInfo
 from tests.logistics.fake_carrier import Answer, FakeCarrier, Recorded
 
 KEY = "UCCLLQ9N2ARSHWCXLT74KUKSSK34BFKX"
+SHOP_GROUPS = {1: 1, 2: 1}  # shop id → its group: two shops, the first opened by the address
 ZONE = ZoneInfo("Europe/Paris")
 SINGULAR = {
     "orders": "order",
@@ -329,6 +334,13 @@ def _matches(row: dict, field: str, condition: str, dates: bool) -> bool:
     return value in inner.split("|")
 
 
+def _in_shop(row: dict, shop: int) -> bool:
+    """A per-shop row seen from the shop: its own, or its group's (stock shared by the group)."""
+    own = str(row["id_shop"]) == str(shop)
+    shared = str(row["id_shop"]) == "0" and str(row["id_shop_group"]) == str(SHOP_GROUPS[shop])
+    return own or shared
+
+
 class PrestaShopWebservice:
     """The fake shop: `data` holds its rows; `failures[(method, resource)]` answers queued
     errors first (after doing the write when `Answer.body == "after-write"`)."""
@@ -337,6 +349,7 @@ class PrestaShopWebservice:
         self.fake = fake
         self.data = demo_data()
         self.failures: dict[tuple[str, str], list[Answer]] = {}
+        self.key_shops = set(SHOP_GROUPS)  # the shops the key is allowed on
         fake.answer = self.answer
 
     @property
@@ -351,16 +364,20 @@ class PrestaShopWebservice:
         parts = url.path.removeprefix("/api/").split("/")
         resource, row_id = parts[0], (parts[1] if len(parts) > 1 else None)
         query = dict(urllib.parse.parse_qsl(url.query))
+        shop = int(query.get("id_shop", "1"))
+        if shop not in self.key_shops:
+            message = "No permission for this key on this shop"
+            return Answer(403, {"errors": [{"code": 132, "message": message}]})
         queued = self.failures.get((recorded.method, resource))
         if queued:
             failure = queued.pop(0)
             if failure.body != "after-write":
                 return failure
-            self._serve(recorded, resource, row_id, query)
+            self._serve(recorded, resource, row_id, query, shop)
             return Answer(failure.status, {"errors": [{"code": 0, "message": "lost"}]})
-        return self._serve(recorded, resource, row_id, query)
+        return self._serve(recorded, resource, row_id, query, shop)
 
-    def _serve(self, recorded, resource, row_id, query) -> Answer:
+    def _serve(self, recorded, resource, row_id, query, shop) -> Answer:
         rows = self.data.get(resource)
         if rows is None:
             return Answer(404, {"errors": [{"code": 22, "message": "Resource not found"}]})
@@ -368,6 +385,8 @@ class PrestaShopWebservice:
             row = next((r for r in rows if str(r["id"]) == row_id), None)
             return Answer(200, {SINGULAR[resource]: row}) if row else Answer(404, {"errors": []})
         if recorded.method == "GET":
+            if resource == "stock_availables":
+                rows = [r for r in rows if _in_shop(r, shop)]
             return Answer(200, self._listed(resource, rows, query))
         fields = self._read_xml(recorded.body, SINGULAR[resource])
         if recorded.method == "PUT":

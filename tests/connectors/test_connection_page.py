@@ -2,6 +2,8 @@
 secrets that are never shown back, see the connection's health, replay an event, retry a failed
 write-back and start a backfill; every action audited; other roles 403, other stores 404."""
 
+import re
+
 import pytest
 from django.db import connection as db
 from django.test.utils import CaptureQueriesContext
@@ -284,6 +286,24 @@ def test_an_empty_webservice_key_keeps_the_saved_one(store_a, owner_a, session_c
     assert connection.options == OPTIONS | {"timezone": "America/Montreal"}
 
 
+def test_the_owner_connects_prestashop_to_one_shop_of_a_multistore(
+    store_a, owner_a, session_client
+):
+    client = session_client(owner_a)
+
+    answer = _connect_prestashop(client, shop_id="2")
+
+    assert answer.status_code == 302
+    assert Connection.objects.get(store=store_a).options == OPTIONS | {"shop_id": 2}
+    html = client.get(PRESTASHOP).content.decode()
+    assert re.search(r'<input type="number" name="shop_id" value="2"', html)
+    assert "Only when PrestaShop runs several shops" in html
+    french = client.get(PRESTASHOP, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Identifiant de la boutique (multiboutique)" in french
+    _connect_prestashop(client, shop_id="")  # emptied: every shop again
+    assert Connection.objects.get(store=store_a).options == OPTIONS
+
+
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
@@ -296,6 +316,8 @@ def test_an_empty_webservice_key_keeps_the_saved_one(store_a, owner_a, session_c
         ({"timezone": "Mars/Olympus_Mons"}, "timezone", "Select a valid choice"),
         ({"language_id": "0"}, "language_id", "greater than or equal to 1"),
         ({"credit_days": "5000"}, "credit_days", "less than or equal to 3650"),
+        ({"shop_id": "0"}, "shop_id", "greater than or equal to 1"),
+        ({"shop_id": "second"}, "shop_id", "Enter a whole number"),
     ],
 )
 def test_bad_prestashop_input_is_refused_and_saves_nothing(

@@ -3,6 +3,7 @@ order; refunds written back as one credit slip (retries included), restocks as s
 store credit as a voucher."""
 
 import base64
+import urllib.parse
 import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -447,3 +448,87 @@ def test_a_recorded_poll_replayed_reads_the_order_again(store_a, shop, connectio
     assert InboundEvent.objects.get().status == EventStatus.APPLIED
     assert Order.objects.get(store=store_a).email == "fixed@example.com"
     assert "filter[id]=[5]" in shop.fake.requests[0].path
+
+
+# ---- multistore ---------------------------------------------------------------------------------
+
+
+def _two_shops(shop):
+    """A multistore install: the demo order in shop 1, order 6 in shop 2, and the T-shirt's stock
+    kept in each shop."""
+    second = _another_order(shop, 6, "SHOPTWO", "2024-05-03 10:00:00")
+    shop.data["orders"].append(second | {"id_shop": "2"})
+    tshirt = shop.data["stock_availables"][0]
+    shop.data["stock_availables"].append(tshirt | {"id": 32, "id_shop": "2", "quantity": "7"})
+
+
+def _for_shop(shop_id):
+    Connection.objects.update(options={"timezone": "Europe/Paris", "shop_id": shop_id})
+
+
+def _query(recorded):
+    return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(recorded.path).query))
+
+
+def test_a_connection_to_one_shop_imports_only_that_shops_orders(store_a, shop, connection):
+    _two_shops(shop)
+    _for_shop(2)
+
+    _poll()
+
+    assert list(Order.objects.values_list("number", flat=True)) == ["SHOPTWO"]
+    orders = shop.calls("GET", "orders")
+    assert orders
+    assert all(_query(r)["filter[id_shop]"] == "[2]" for r in orders)
+    assert all(_query(r)["id_shop"] == "2" for r in shop.fake.requests)
+
+
+def test_without_a_shop_id_the_orders_of_every_shop_are_imported(store_a, shop, connection):
+    _two_shops(shop)
+
+    _poll()
+
+    assert set(Order.objects.values_list("number", flat=True)) == {"XKBKNABJK", "SHOPTWO"}
+    assert not any("id_shop" in r.path for r in shop.fake.requests)
+
+
+def test_a_replayed_order_is_read_again_from_the_connections_shop(store_a, shop, connection):
+    _two_shops(shop)
+    _for_shop(2)
+    _poll()
+    shop.fake.requests.clear()
+
+    services.replay_event(event=InboundEvent.objects.get(), actor=Actor.system("test"))
+    run_ready_jobs()
+
+    (read, *_) = shop.calls("GET", "orders")
+    assert (_query(read)["filter[id]"], _query(read)["filter[id_shop]"]) == ("[6]", "[2]")
+
+
+def test_write_backs_go_to_the_connections_shop(store_a, owner_a, shop, connection):
+    _two_shops(shop)
+    _order_row(shop, id_shop="2")  # the demo order, placed in shop 2 this time
+    _for_shop(2)
+    _returned_and_refunded(store_a, owner_a, shop)
+    run_ready_jobs()
+    restock = WriteBack.objects.get(kind="restock")
+
+    services.push_write_back(restock.pk)
+
+    (put,) = shop.calls("PUT", "stock_availables")
+    assert put.path.startswith("/api/stock_availables/32?")  # shop 2's row, not shop 1's
+    stock = {row["id"]: row["quantity"] for row in shop.data["stock_availables"]}
+    assert (stock[31], stock[32]) == ("20", "8")
+    (slip,) = shop.calls("POST", "order_slip")
+    assert _query(put)["id_shop"] == _query(slip)["id_shop"] == "2"
+
+
+def test_a_key_not_allowed_on_the_shop_is_shown_and_not_retried(store_a, shop, connection):
+    shop.key_shops = {1}
+    _for_shop(2)
+
+    _poll()
+
+    assert "No permission for this key on this shop" in Connection.objects.get().last_error
+    assert not Order.objects.exists()
+    assert len(shop.fake.requests) == 1

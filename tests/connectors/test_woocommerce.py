@@ -4,6 +4,7 @@ refunds written back with their lines, taxes, restock and who pays (a retry find
 lost try made), store credit skipped with its reason."""
 
 import json
+import urllib.parse
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -338,6 +339,10 @@ def _returned_and_refunded(store, owner, shop, *, disposition=""):
     return refund_by_hand(_returned(store, owner, shop, disposition=disposition), owner)
 
 
+def _query(path):
+    return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(path).query))
+
+
 def _split(amount, tax, whole):
     refund_tax = (amount * tax / whole).quantize(D("0.01"))
     return amount - refund_tax, refund_tax
@@ -459,6 +464,49 @@ def test_a_retry_after_a_lost_answer_finds_the_refund_instead_of_making_another(
     write_back = WriteBack.objects.get(kind=WriteBackKind.REFUND)
     assert (write_back.status, write_back.attempts) == (WriteBackStatus.SENT, 2)
     assert write_back.remote_id == str(shop.refunds[727][0]["id"])
+
+
+def test_a_retry_finds_its_refund_beyond_the_first_page_of_refunds(shop, connection):
+    """A marketplace made 150 partial refunds after our lost try: ours is on the second page
+    of the order's refunds (100 a page, newest first), and is found there, not made again."""
+    connector = connector_for(Connection.objects.get(pk=connection.pk))
+    request = connector.refund_request(
+        _facts(lines=[RefundLineFacts("316", 1, D("11.61"), 0)], shipping=D(0))
+    )
+    shop.failures[("POST", "refunds")] = [Answer(502, "after-write")]
+    with pytest.raises(ConnectorError):
+        connector.send(request, idempotency_key="rf-7")
+    (ours,) = shop.refunds[727]
+    for n in range(150):
+        shop.refund(727, {"amount": "0.01", "reason": f"Marketplace adjustment {n}"})
+    shop.fake.requests.clear()
+
+    sent = connector.send(request, idempotency_key="rf-7")
+
+    assert sent.remote_id == str(ours["id"])
+    assert len(shop.refunds[727]) == 151  # no second refund of ours
+    assert not shop.calls("POST", "/orders/727/refunds")
+    pages = [_query(r.path) for r in shop.calls("GET", "/orders/727/refunds")]
+    assert [(q["page"], q["per_page"], q["orderby"], q["order"]) for q in pages] == [
+        ("1", "100", "id", "desc"),
+        ("2", "100", "id", "desc"),
+    ]
+
+
+def test_the_refunds_are_read_no_further_than_the_page_holding_ours(shop, connection):
+    connector = connector_for(Connection.objects.get(pk=connection.pk))
+    request = connector.refund_request(
+        _facts(lines=[RefundLineFacts("316", 1, D("11.61"), 0)], shipping=D(0))
+    )
+    for n in range(150):  # older refunds, made before ours: on the pages after it
+        shop.refund(727, {"amount": "0.01", "reason": f"Marketplace adjustment {n}"})
+    connector.send(request, idempotency_key="rf-7")
+    shop.fake.requests.clear()
+
+    connector.send(request, idempotency_key="rf-7")  # sent again: found on the first page
+
+    assert len(shop.calls("GET", "/orders/727/refunds")) == 1
+    assert len(shop.refunds[727]) == 151
 
 
 def test_a_refund_the_platform_pays_asks_woocommerce_to_pay_it(shop, connection):

@@ -1,8 +1,10 @@
 """A local stand-in for WooCommerce's REST API v3 (`/wp-json/wc/v3/`), answering as its
 documentation says: the consumer key and secret as HTTP basic credentials; `GET orders` with
 `orderby=modified`, `order`, `modified_after` (+ `dates_are_gmt`), `per_page` and `page`, and the
-`X-WP-Total` / `X-WP-TotalPages` headers; `GET orders/<id>`; `GET` and `POST orders/<id>/refunds`
-(a refund made is listed on the order as `{"id", "reason", "total": "-<amount>"}`).
+`X-WP-Total` / `X-WP-TotalPages` headers; `GET orders/<id>`; `GET orders/<id>/refunds` paged the
+same way (`orderby` date or id, `order`, newest first by default; `per_page` 10 by default, at most
+100); `POST orders/<id>/refunds` (a refund made is listed on the order as `{"id", "reason",
+"total": "-<amount>"}`).
 
 The orders are the documentation's examples (woocommerce.github.io/woocommerce-rest-api-docs,
 "Retrieve an order" and "List all orders": orders 727 and 723), 727 with a 10 % coupon (`10off`)
@@ -296,9 +298,9 @@ class WooCommerceREST:
         if len(parts) == 2 and recorded.method == "GET":
             return Answer(200, copy.deepcopy(order))
         if parts[2:] == ["refunds"] and recorded.method == "GET":
-            return Answer(200, copy.deepcopy(self.refunds.get(order["id"], [])))
+            return self._refunds(order["id"], query)
         if parts[2:] == ["refunds"] and recorded.method == "POST":
-            return Answer(201, self._refund(order, recorded.json()))
+            return Answer(201, self.refund(order["id"], recorded.json()))
         return _error(404, "rest_no_route", "No route was found matching the URL")
 
     def _list(self, query: dict[str, str]) -> Answer:
@@ -311,13 +313,22 @@ class WooCommerceREST:
             rows.sort(key=lambda r: (r["date_modified_gmt"], r["id"]))
         if query.get("order") == "desc":
             rows.reverse()
-        per_page, page = int(query.get("per_page", 10)), int(query.get("page", 1))
-        total = len(rows)
-        shown = rows[(page - 1) * per_page : page * per_page]
-        headers = {"X-WP-Total": str(total), "X-WP-TotalPages": str(math.ceil(total / per_page))}
-        return Answer(200, copy.deepcopy(shown), headers=headers)
+        return _paged(rows, query)
 
-    def _refund(self, order: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    def _refunds(self, order_id: int, query: dict[str, str]) -> Answer:
+        """An order's refunds, newest first unless asked otherwise, a page at a time."""
+        rows = list(self.refunds.get(order_id, []))
+        if query.get("orderby", "date") == "date":
+            rows.sort(key=lambda r: (r["date_created_gmt"], r["id"]))
+        else:
+            rows.sort(key=lambda r: r["id"])
+        if query.get("order", "desc") == "desc":
+            rows.reverse()
+        return _paged(rows, query)
+
+    def refund(self, order_id: int, body: dict[str, Any]) -> dict[str, Any]:
+        """Make a refund of the order, as `POST orders/<id>/refunds` does."""
+        order = self.orders[order_id]
         made = [r["id"] for rows in self.refunds.values() for r in rows]
         refund_id = max([900, *made]) + 1
         refund = {
@@ -357,6 +368,18 @@ class WooCommerceREST:
             for r in self.fake.requests
             if r.method == method and r.path.split("?")[0].endswith(suffix)
         ]
+
+
+def _paged(rows: list[dict[str, Any]], query: dict[str, str]) -> Answer:
+    """One page of a list (`per_page`, 10 unless given, at most 100; `page`), with the
+    `X-WP-Total` and `X-WP-TotalPages` headers."""
+    per_page, page = int(query.get("per_page", 10)), int(query.get("page", 1))
+    if not 1 <= per_page <= 100:
+        return _error(400, "rest_invalid_param", "Invalid parameter(s): per_page")
+    total = len(rows)
+    shown = rows[(page - 1) * per_page : page * per_page]
+    headers = {"X-WP-Total": str(total), "X-WP-TotalPages": str(math.ceil(total / per_page))}
+    return Answer(200, copy.deepcopy(shown), headers=headers)
 
 
 def _error(status: int, code: str, message: str) -> Answer:

@@ -12,6 +12,10 @@ quantities.
   `order_carriers`, `order_cart_rules`, `order_payments`, `customers`, `addresses`) are read
   in one request each, filtered by the page's ids (`filter[id_order]=[1|2|3]`).
 - Dates have no zone: they are in the shop's time zone (option `timezone`, default ours).
+- Multistore (option `shop_id`): every request names the shop (`id_shop`), so that stock,
+  products and currencies are that shop's and writes are made in its context; `orders` is not
+  a per-shop resource for the webservice, so the orders are also filtered by `id_shop`. Without
+  the option, requests go to the shop the address opens and orders of every shop are read.
 - Mapping: prices with tax (what the shopper paid); cart rules are the order's discount (spread
   over the lines by Retour's refund calculation), less the shipping a free-shipping rule paid,
   which is taken off the shipping instead; one payment per `order_payments` row; one delivery
@@ -110,6 +114,7 @@ class PrestaShopConnector:
         self.page_size = int(options.get("page_size", settings.RETOUR_CONNECTORS["PAGE_SIZE"]))
         self.zone = ZoneInfo(options.get("timezone") or settings.TIME_ZONE)
         self.delivered_states = {str(s) for s in options.get("delivered_states", DELIVERED_STATES)}
+        self.shop_id = str(options.get("shop_id") or "")
         self._states: dict[str, Mapping[str, Any]] | None = None
         self._currencies: dict[str, str] | None = None
 
@@ -132,7 +137,7 @@ class PrestaShopConnector:
         )
 
     def fetch_order(self, resource_id: str) -> PlatformOrder | None:
-        rows = self._list("orders", {"filter[id]": f"[{int(resource_id)}]"})
+        rows = self._list("orders", self._of_shop({"filter[id]": f"[{int(resource_id)}]"}))
         return self._map_page(rows)[0] if rows else None
 
     def backfill(self, cursor: str) -> Page:
@@ -166,8 +171,15 @@ class PrestaShopConnector:
     def _orders(self, filters: Mapping[str, str], count: int) -> list[Mapping[str, Any]]:
         return self._list(
             "orders",
-            {**filters, "date": "1", "sort": "[date_upd_ASC,id_ASC]", "limit": f"0,{count}"},
+            self._of_shop(
+                {**filters, "date": "1", "sort": "[date_upd_ASC,id_ASC]", "limit": f"0,{count}"}
+            ),
         )
+
+    def _of_shop(self, filters: Mapping[str, str]) -> dict[str, str]:
+        """Orders' filters, plus the connection's shop: the shop context (`id_shop`) restricts
+        only the resources the webservice keeps per shop, and orders are not among them."""
+        return {**filters, **({"filter[id_shop]": f"[{self.shop_id}]"} if self.shop_id else {})}
 
     def _map_page(self, orders: list[Mapping[str, Any]]) -> list[PlatformOrder]:
         """The page's orders with their related rows, read in one request per resource."""
@@ -491,7 +503,10 @@ class PrestaShopConnector:
         return self._call(method, path, {}, data=xml)
 
     def _call(self, method: str, path: str, params: Mapping[str, str], data: bytes | None = None):
-        query = urllib.parse.urlencode({**params, "output_format": "JSON"}, safe="[]|,:")
+        # The shop's context (multistore): its stock rows, products and currencies are read and
+        # written, not those of the shop the address opens.
+        shop = {"id_shop": self.shop_id} if self.shop_id else {}
+        query = urllib.parse.urlencode({**params, **shop, "output_format": "JSON"}, safe="[]|,:")
         url = f"{self.base_url}/api/{path}?{query}"
         if not secure_url(url):
             raise ConnectorError("the webservice key is sent over HTTPS only")

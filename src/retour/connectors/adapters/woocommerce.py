@@ -17,8 +17,9 @@ written through the REST API v3 (`/wp-json/wc/v3/`).
   on the shelf (units not restocked go in a second refund without restock), and `api_refund`
   true only when the store refunds through its platform (ADR 0008). WooCommerce takes no
   idempotency key: each refund carries ours in its reason and its meta data, and the order's
-  refunds are read before each try, so a retry after a lost answer finds the refund instead of
-  making (and paying) another. WooCommerce core has no store credit: that write-back is skipped.
+  refunds are read before each try (every page of them, `page` up to `X-WP-TotalPages`), so a
+  retry after a lost answer finds the refund instead of making (and paying) another.
+  WooCommerce core has no store credit: that write-back is skipped.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import html
 import json
 import re
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -57,6 +58,7 @@ from retour.core.money import quantize
 
 ZERO = Decimal("0")
 API = "/wp-json/wc/v3"
+MAX_PAGE = 100  # the REST API's largest `per_page`
 GMT_FORMAT = "%Y-%m-%dT%H:%M:%S"
 ORDER_TOPICS = {"order.created", "order.updated", "order.restored"}
 KEY_META = "_retour_idempotency_key"
@@ -115,7 +117,7 @@ class WooCommerceConnector:
         self.base_url = base_url.rstrip("/")
         self.credentials = credentials
         self.options = options
-        self.page_size = min(int(options.get("page_size", 100)), 100)
+        self.page_size = min(int(options.get("page_size", MAX_PAGE)), MAX_PAGE)
         self.transit = timedelta(days=int(options.get("transit_days", TRANSIT_DAYS)))
 
     # ---- inbound -------------------------------------------------------------------------------
@@ -317,7 +319,9 @@ class WooCommerceConnector:
                 "WooCommerce pays a refund back whole through its gateway: a refund paid partly "
                 "another way cannot be sent to it"
             )
-        existing = self._refunds_by_key(order_id)
+        existing = self._refunds_by_key(
+            order_id, {f"{idempotency_key}#{part}" for part in range(1, len(bodies) + 1)}
+        )
         made = []
         for part, body in enumerate(bodies, start=1):
             marker = f"{idempotency_key}#{part}"
@@ -329,18 +333,42 @@ class WooCommerceConnector:
             made.append(found)
         return Sent(",".join(str(r["id"]) for r in made), {"refunds": made})
 
-    def _refunds_by_key(self, order_id: int) -> dict[str, Mapping[str, Any]]:
-        """The order's refunds that carry one of our keys (meta data, else the reason)."""
-        rows, _headers = self._call("GET", f"orders/{order_id}/refunds", {"per_page": "100"})
-        found = {}
-        for row in rows:
-            keys = [m.get("value") for m in row.get("meta_data") or [] if m.get("key") == KEY_META]
-            keys += re.findall(r"\[([^\[\]]+#\d+)\]$", row.get("reason") or "")
-            for key in keys:
-                found[str(key)] = row
+    def _refunds_by_key(self, order_id: int, wanted: set[str]) -> dict[str, Mapping[str, Any]]:
+        """The order's refunds that carry one of our keys (meta data, else the reason), read
+        page by page until every wanted key is found or the last page is read: an order can
+        have more refunds than a page holds (a marketplace's partial refunds), and a refund of
+        ours left unread would be made, and paid, again. Newest first, where a lost try's refund
+        is; by id, which is unique (refunds of the same second have no order of their own, and
+        a page boundary among them could skip one)."""
+        found: dict[str, Mapping[str, Any]] = {}
+        pages = self._pages(f"orders/{order_id}/refunds", {"orderby": "id", "order": "desc"})
+        for rows in pages:
+            for row in rows:
+                keys = [
+                    m.get("value") for m in row.get("meta_data") or [] if m.get("key") == KEY_META
+                ]
+                keys += re.findall(r"\[([^\[\]]+#\d+)\]$", row.get("reason") or "")
+                for key in keys:
+                    found[str(key)] = row
+            if wanted <= found.keys():
+                break
         return found
 
     # ---- plumbing ------------------------------------------------------------------------------
+
+    def _pages(self, path: str, params: Mapping[str, str]) -> Iterator[list[Any]]:
+        """A list's rows, one page (of the most WooCommerce gives: 100) at a time, up to its
+        last page (`X-WP-TotalPages`; without the header, up to a page not full)."""
+        page = 1
+        while True:
+            rows, headers = self._call(
+                "GET", path, {**params, "per_page": str(MAX_PAGE), "page": str(page)}
+            )
+            yield rows
+            pages = headers.get("x-wp-totalpages")
+            if not rows or (page >= int(pages) if pages else len(rows) < MAX_PAGE):
+                return
+            page += 1
 
     def _call(
         self,

@@ -198,6 +198,17 @@ class PrestaShopForm(ConnectionForm):
         max_value=3650,
         initial=365,
     )
+    shop_id = forms.IntegerField(
+        label=gettext_lazy("Shop id (multistore)"),
+        required=False,
+        min_value=1,
+        help_text=gettext_lazy(
+            "Only when PrestaShop runs several shops: the id of this store's shop (Advanced "
+            "Parameters → Multistore). Only its orders are read, and restocks go to its stock; "
+            "the webservice key must be allowed on it. Empty: the orders of every shop. After "
+            "changing it, read the order history again."
+        ),
+    )
 
     def clean_shop(self) -> str:
         return _site_address(
@@ -222,10 +233,11 @@ class PrestaShopForm(ConnectionForm):
 
     def connection_options(self) -> dict:
         data = self.cleaned_data
-        return {
+        options = {
             name: data[name]
             for name in ("timezone", "delivered_states", "language_id", "credit_days")
         }
+        return options | ({"shop_id": data["shop_id"]} if data["shop_id"] else {})
 
     @classmethod
     def initial_of(cls, options: dict) -> dict:
