@@ -1,4 +1,6 @@
+import base64
 import json
+import re
 
 import pytest
 
@@ -27,9 +29,27 @@ def short_timeout(settings):
     settings.RETOUR_CONNECTORS = {**settings.RETOUR_CONNECTORS, "HTTP_TIMEOUT": 1}
 
 
+class Refused(Exception):
+    """A query Shopify would refuse with a top-level `errors` answer."""
+
+
+def _cursor(index: int) -> str:
+    return base64.b64encode(json.dumps({"last": index}).encode()).decode()
+
+
 class ShopifyAdmin:
     """Answers the Admin GraphQL API the way Shopify documents it: `order(id:)`, `orders` pages,
-    `refundCreate`, `productVariants`, `inventoryAdjustQuantities`, `storeCreditAccountCredit`."""
+    `fulfillment(id:)`, `refundCreate`, `productVariants`, `inventoryAdjustQuantities`,
+    `storeCreditAccountCredit`.
+
+    Orders are kept whole (every line item, fulfillment, transaction) and answered as the query
+    asks: a connection (`lineItems`, `shippingLines`, `fulfillmentLineItems`) one page of its
+    `first` (at most 250, required) after its `after` cursor, with its `pageInfo`; a plain list
+    (`transactions`, `fulfillments`) cut to its `first` when given; fields the query does not
+    name are left out."""
+
+    CONNECTIONS = ("lineItems", "shippingLines", "fulfillmentLineItems")
+    LISTS = ("transactions", "fulfillments")
 
     def __init__(self, fake: FakeCarrier) -> None:
         self.fake = fake
@@ -100,24 +120,73 @@ class ShopifyAdmin:
                     }
                 },
             )
+        try:
+            return Answer(200, {"data": self._read(query, variables)})
+        except Refused as error:
+            return Answer(200, {"errors": [{"message": str(error)}]})
+
+    def _read(self, query: str, variables: dict) -> dict:
         if "orders(" in query:
             index = int(variables["after"] or 0)
-            page = self.pages[index]
-            return Answer(
-                200,
-                {
-                    "data": {
-                        "orders": {
-                            "pageInfo": {
-                                "hasNextPage": index + 1 < len(self.pages),
-                                "endCursor": str(index + 1),
-                            },
-                            "nodes": page,
-                        }
-                    }
-                },
-            )
-        return Answer(200, {"data": {"order": self.orders.get(variables["id"])}})
+            return {
+                "orders": {
+                    "pageInfo": {
+                        "hasNextPage": index + 1 < len(self.pages),
+                        "endCursor": str(index + 1),
+                    },
+                    "nodes": [self._shape(node, query, variables) for node in self.pages[index]],
+                }
+            }
+        # The shop's orders: those answered by `order(id:)`, by id, and those of `orders` pages.
+        listed = {node["id"]: node for page in self.pages for node in page}
+        orders = {**listed, **self.orders}
+        if "fulfillment(id:" in query:
+            fulfillments = {f["id"]: f for o in orders.values() for f in o["fulfillments"]}
+            found = fulfillments.get(variables["id"])
+            return {"fulfillment": self._shape(found, query, variables) if found else None}
+        order = orders.get(variables["id"])
+        return {"order": self._shape(order, query, variables) if order else None}
+
+    def _shape(self, node: dict, query: str, variables: dict) -> dict:
+        shaped = {}
+        for key, value in node.items():
+            if not re.search(rf"\b{key}\b", query):
+                continue
+            if key in self.CONNECTIONS:
+                shaped[key] = self._page(key, value["nodes"], query, variables)
+            elif key in self.LISTS:
+                first = re.search(rf"\b{key}\(first: (\d+)\)", query)
+                items = value[: int(first.group(1))] if first else value
+                shaped[key] = [self._shape(item, query, variables) for item in items]
+            else:
+                shaped[key] = value
+        return shaped
+
+    def _page(self, name: str, items: list, query: str, variables: dict) -> dict:
+        args = re.search(rf"\b{name}\(first: (\d+)(?:, after: \$(\w+))?\)", query)
+        if not args:
+            raise Refused(f"{name}: you must provide one of first or last")
+        first = int(args.group(1))
+        if first > 250:
+            raise Refused(f"{name}: first cannot exceed 250")
+        after = variables.get(args.group(2)) if args.group(2) else None
+        start = json.loads(base64.b64decode(after))["last"] + 1 if after else 0
+        chunk = items[start : start + first]
+        return {
+            "pageInfo": {
+                "hasNextPage": start + first < len(items),
+                "endCursor": _cursor(start + len(chunk) - 1) if chunk else None,
+            },
+            "nodes": chunk,
+        }
+
+    def reads(self) -> list[dict]:
+        """The GraphQL reads made (mutations left out), in order."""
+        return [
+            r.json()
+            for r in self.fake.calls("POST", GRAPHQL)
+            if not r.json()["query"].lstrip().startswith("mutation")
+        ]
 
     def mutations(self, name: str) -> list[dict]:
         return [r.json() for r in self.fake.calls("POST", GRAPHQL) if name in r.json()["query"]]

@@ -163,3 +163,63 @@ def order_node(**changes):
     node = copy.deepcopy(ORDER_NODE)
     node.update(changes)
     return node
+
+
+BIG_ORDER_GID = "gid://shopify/Order/450789469"
+BIG_FULFILLMENT = "gid://shopify/Fulfillment/255858046"
+
+
+def big_order_node(*, lines=600, fulfilled=300):
+    """A wholesale order of `lines` line items (one unit each, 10.00), a fulfillment of its
+    first `fulfilled` ones, paid by card: more than one page of line items and of fulfillment
+    line items."""
+    items = [
+        {
+            "id": f"gid://shopify/LineItem/{100000 + n}",
+            "sku": f"WHOLESALE-{n:04d}",
+            "title": f"Item {n}",
+            "variantTitle": None,
+            "quantity": 1,
+            "product": {"id": f"gid://shopify/Product/{200000 + n}", "productType": "bulk"},
+            "originalUnitPriceSet": _money("10.0"),
+            "discountAllocations": [],
+            "taxLines": [],
+        }
+        for n in range(lines)
+    ]
+    total = f"{10 * lines}.0"
+    return order_node(
+        id=BIG_ORDER_GID,
+        name="#20000",
+        totalDiscountsSet=_money("0.0"),
+        totalTaxSet=_money("0.0"),
+        totalPriceSet=_money(total),
+        lineItems={"nodes": items},
+        shippingLines={"nodes": []},
+        transactions=[
+            {
+                "id": "gid://shopify/OrderTransaction/711",
+                "kind": "SALE",
+                "status": "SUCCESS",
+                "gateway": "shopify_payments",
+                "processedAt": "2026-03-01T14:00:00Z",
+                "createdAt": "2026-03-01T14:00:00Z",
+                "amountSet": _money(total),
+                "parentTransaction": None,
+            }
+        ],
+        fulfillments=[
+            {
+                "id": BIG_FULFILLMENT,
+                "createdAt": "2026-03-02T16:00:00Z",
+                "deliveredAt": "2026-03-04T10:00:00Z",
+                "trackingInfo": [{"company": "DHL", "number": "JD014600006281230704"}],
+                "fulfillmentLineItems": {
+                    "nodes": [
+                        {"quantity": 1, "lineItem": {"id": item["id"]}}
+                        for item in items[:fulfilled]
+                    ]
+                },
+            }
+        ],
+    )

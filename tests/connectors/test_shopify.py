@@ -1,19 +1,23 @@
 """Shopify: signed webhooks recorded raw and applied once, in the platform's order; the order
 read through GraphQL mapped exactly; backfill resumable by cursor; write-backs."""
 
+import base64
 import json
+import re
 from decimal import Decimal
 
 import pytest
 from django.test import Client
 
 from retour.commerce.models import Order
+from retour.connectors.adapters.base import ConnectorError
 from retour.connectors.choices import EventStatus
 from retour.connectors.models import Connection, InboundEvent
 from retour.connectors.services import backfill_page
 from retour.core.jobs import run_ready_jobs
 from tests.connectors import shopify_samples as samples
-from tests.connectors.conftest import post_webhook, shopify_headers
+from tests.connectors.conftest import GRAPHQL, post_webhook, shopify_headers
+from tests.logistics.fake_carrier import Answer
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -174,3 +178,138 @@ def test_backfill_reads_every_page_and_resumes_from_its_cursor(
     assert set(Order.objects.values_list("number", flat=True)) == {"#9999", "#10000"}
     afters = [r.json()["variables"]["after"] for r in shopify.fake.requests]
     assert afters == [None, "1"]
+
+
+# ---- orders read whole: nested connections followed page by page ----------------------------
+
+
+def _follow_ups(shopify):
+    """The reads after the first: (owner id, connection read further) of each."""
+    return [
+        (read["variables"]["id"], re.search(r"\(id: \$id\) \{ (\w+)\(", read["query"]).group(1))
+        for read in shopify.reads()[1:]
+    ]
+
+
+def test_backfill_imports_a_600_line_order_whole_with_one_request_per_extra_page(
+    store_a, shopify, shopify_connection
+):
+    shopify.pages = [[samples.big_order_node(lines=600, fulfilled=300), samples.order_node()]]
+
+    backfill_page(shopify_connection.pk)
+
+    order = Order.objects.get(store=store_a, external_id=samples.BIG_ORDER_GID)
+    assert order.lines.count() == 600
+    assert order.subtotal == D(6000)
+    (shipment,) = order.fulfillments.all()
+    assert shipment.lines.count() == 300
+    assert Order.objects.get(store=store_a, external_id=samples.ORDER_GID).lines.count() == 2
+    # 600 lines: pages of 250, 250, 100; 300 fulfilment lines: 250, 50. The small order: none.
+    assert _follow_ups(shopify) == [
+        (samples.BIG_ORDER_GID, "lineItems"),
+        (samples.BIG_ORDER_GID, "lineItems"),
+        (samples.BIG_FULFILLMENT, "fulfillmentLineItems"),
+    ]
+    event = InboundEvent.objects.get(resource_id=samples.BIG_ORDER_GID)
+    assert len(json.loads(event.body)["lineItems"]["nodes"]) == 600  # kept raw, whole
+
+
+def test_each_follow_up_starts_after_the_last_page_read(store_a, shopify, shopify_connection):
+    shopify.pages = [[samples.big_order_node(lines=600, fulfilled=0)]]
+
+    backfill_page(shopify_connection.pk)
+
+    first, *rest = shopify.reads()
+    assert "lineItems(first: 250)" in first["query"]
+    assert [json.loads(base64.b64decode(r["variables"]["after"])) for r in rest] == [
+        {"last": 249},
+        {"last": 499},
+    ]
+    assert all("lineItems(first: 250, after: $after)" in r["query"] for r in rest)
+
+
+def test_an_order_that_fits_in_one_page_is_read_in_one_request(
+    store_a, shopify, shopify_connection
+):
+    shopify.orders[samples.BIG_ORDER_GID] = samples.big_order_node(lines=250, fulfilled=250)
+    _deliver(store_a, {**samples.webhook_order(), "admin_graphql_api_id": samples.BIG_ORDER_GID})
+    run_ready_jobs()
+
+    assert Order.objects.get(store=store_a).lines.count() == 250
+    assert len(shopify.reads()) == 1
+
+
+def test_a_webhook_reads_its_order_whole_too(store_a, shopify, shopify_connection):
+    """The webhook's body only names the order: it is read through GraphQL, all of it."""
+    shopify.orders[samples.BIG_ORDER_GID] = samples.big_order_node(lines=600, fulfilled=300)
+
+    _deliver(store_a, {**samples.webhook_order(), "admin_graphql_api_id": samples.BIG_ORDER_GID})
+    run_ready_jobs()
+
+    order = Order.objects.get(store=store_a)
+    assert order.lines.count() == 600
+    assert order.fulfillments.get().lines.count() == 300
+    assert len(shopify.reads()) == 4
+
+
+def test_every_fulfillment_and_transaction_is_read(store_a, shopify, shopify_connection):
+    """`fulfillments` and `transactions` are plain lists: `first` would cut them, nothing pages
+    them; 60 parcels and 120 partial refunds are read whole."""
+    node = samples.order_node()
+    shirt = node["lineItems"]["nodes"][0]
+    shirt["quantity"] = 60
+    parcel = node["fulfillments"][0]
+    node["fulfillments"] = [
+        {
+            **parcel,
+            "id": f"gid://shopify/Fulfillment/{n}",
+            "fulfillmentLineItems": {"nodes": [{"quantity": 1, "lineItem": {"id": shirt["id"]}}]},
+        }
+        for n in range(1, 61)
+    ]
+    node["transactions"] += [
+        {
+            "id": f"gid://shopify/OrderTransaction/{9000 + n}",
+            "kind": "REFUND",
+            "status": "SUCCESS",
+            "gateway": "shopify_payments",
+            "processedAt": "2026-03-05T10:00:00Z",
+            "createdAt": "2026-03-05T10:00:00Z",
+            "amountSet": {"shopMoney": {"amount": "0.1", "currencyCode": "EUR"}},
+            "parentTransaction": {"id": samples.CARD_CAPTURE},
+        }
+        for n in range(120)
+    ]
+    shopify.orders[samples.ORDER_GID] = node
+
+    _deliver(store_a, samples.webhook_order())
+    run_ready_jobs()
+
+    order = Order.objects.get(store=store_a)
+    assert order.fulfillments.count() == 60
+    assert order.payments.get(reference=samples.CARD_CAPTURE).refunded == D("12.0")
+    assert len(shopify.reads()) == 1
+
+
+def test_a_throttled_follow_up_imports_nothing_and_is_retried(store_a, shopify, shopify_connection):
+    shopify.pages = [[samples.big_order_node(lines=600, fulfilled=0)]]
+    default = shopify.answer
+    throttled = Answer(
+        200,
+        {"errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}]},
+    )
+    shopify.fake.on(
+        "POST",
+        GRAPHQL,
+        lambda r: throttled if "after: $after" in r.json()["query"] else default(r),
+    )
+
+    with pytest.raises(ConnectorError) as raised:
+        backfill_page(shopify_connection.pk)
+
+    assert raised.value.retryable
+    assert not Order.objects.exists()  # never a part of the order
+    assert Connection.objects.get().cursor == ""  # the page is read again
+    shopify.fake.on("POST", GRAPHQL, default)
+    backfill_page(shopify_connection.pk)
+    assert Order.objects.get().lines.count() == 600

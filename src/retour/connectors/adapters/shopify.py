@@ -7,6 +7,8 @@ Admin GraphQL API.
   GraphQL, so that one mapping (with the order's transactions, which webhooks do not carry) turns
   every Shopify order into Retour's.
 - Backfill: `orders(first:, after:, sortKey: UPDATED_AT)`, the `endCursor` kept after each page.
+- An order is read whole: the nested connections (line items, shipping lines, each fulfillment's
+  line items) are followed page by page (`Nested`), the plain lists asked for without `first`.
 - Write-back: `refundCreate` (lines with their restock, shipping, the refunded transactions) and
   `inventoryAdjustQuantities`, each with the `@idempotent(key:)` directive that API 2026-04
   requires; store credit with `storeCreditAccountCredit`.
@@ -19,6 +21,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -42,32 +45,73 @@ from retour.connectors.adapters.base import (
 API_VERSION = "2026-04"
 ZERO = Decimal("0")
 
-ORDER_FIELDS = """
-id name email createdAt processedAt updatedAt currencyCode taxesIncluded
-customer { id email firstName lastName phone }
-shippingAddress { address1 address2 city zip countryCodeV2 }
-totalDiscountsSet { shopMoney { amount } }
-totalTaxSet { shopMoney { amount } }
-totalPriceSet { shopMoney { amount } }
-lineItems(first: 250) { nodes {
-  id sku title variantTitle quantity product { id productType }
-  originalUnitPriceSet { shopMoney { amount } }
-  discountAllocations { allocatedAmountSet { shopMoney { amount } } }
-  taxLines { priceSet { shopMoney { amount } } }
-} }
-shippingLines(first: 20) { nodes {
-  originalPriceSet { shopMoney { amount } } discountedPriceSet { shopMoney { amount } }
-} }
-transactions(first: 100) {
-  id kind status gateway processedAt createdAt
-  amountSet { shopMoney { amount } }
-  parentTransaction { id }
-}
-fulfillments(first: 50) {
-  id createdAt deliveredAt trackingInfo { company number }
-  fulfillmentLineItems(first: 250) { nodes { quantity lineItem { id } } }
-}
-"""
+PAGE_INFO = "pageInfo { hasNextPage endCursor }"
+
+
+@dataclass(frozen=True)
+class Nested:
+    """A connection inside an order (or inside one of its fulfillments). Its first page comes
+    with the order; when `hasNextPage`, the rest is read from its owner's node (`order(id:)`,
+    `fulfillment(id:)`) with `after:` the page's `endCursor`, one query per page, so that an
+    order is never imported cut short (a B2B order of 600 lines, a fulfillment of 300)."""
+
+    owner: str  # the query root field reading the owner by its id
+    name: str
+    first: int
+    fields: str
+
+    def selection(self, after: str = "") -> str:
+        return (
+            f"{self.name}(first: {self.first}{after}) {{ {PAGE_INFO} nodes {{ {self.fields} }} }}"
+        )
+
+    @property
+    def rest_query(self) -> str:
+        return (
+            f"query Rest($id: ID!, $after: String!) {{ {self.owner}(id: $id) {{ "
+            f"{self.selection(', after: $after')} }} }}"
+        )
+
+
+LINE_ITEMS = Nested(
+    "order",
+    "lineItems",
+    250,
+    "id sku title variantTitle quantity product { id productType } "
+    "originalUnitPriceSet { shopMoney { amount } } "
+    "discountAllocations { allocatedAmountSet { shopMoney { amount } } } "
+    "taxLines { priceSet { shopMoney { amount } } }",
+)
+SHIPPING_LINES = Nested(
+    "order",
+    "shippingLines",
+    20,
+    "originalPriceSet { shopMoney { amount } } discountedPriceSet { shopMoney { amount } }",
+)
+FULFILLMENT_LINE_ITEMS = Nested(
+    "fulfillment", "fulfillmentLineItems", 250, "quantity lineItem { id }"
+)
+
+# `Order.transactions` and `Order.fulfillments` are plain lists, not connections: `first` would
+# only truncate them and no cursor pages them, so they are asked for without it (the whole list).
+# A line item's `discountAllocations` and `taxLines` are plain lists too, asked for whole.
+ORDER_FIELDS = "\n".join(
+    (
+        "id name email createdAt processedAt updatedAt currencyCode taxesIncluded",
+        "customer { id email firstName lastName phone }",
+        "shippingAddress { address1 address2 city zip countryCodeV2 }",
+        "totalDiscountsSet { shopMoney { amount } }",
+        "totalTaxSet { shopMoney { amount } }",
+        "totalPriceSet { shopMoney { amount } }",
+        LINE_ITEMS.selection(),
+        SHIPPING_LINES.selection(),
+        "transactions { id kind status gateway processedAt createdAt "
+        "amountSet { shopMoney { amount } } parentTransaction { id } }",
+        "fulfillments { id createdAt deliveredAt trackingInfo { company number } "
+        + FULFILLMENT_LINE_ITEMS.selection()
+        + " }",
+    )
+)
 
 ORDER_QUERY = "query Order($id: ID!) { order(id: $id) { " + ORDER_FIELDS + " } }"
 ORDERS_QUERY = (
@@ -274,17 +318,38 @@ class ShopifyConnector:
 
     def fetch_order(self, resource_id: str) -> PlatformOrder | None:
         node = self._graphql(ORDER_QUERY, {"id": resource_id})["order"]
-        return map_order(node) if node else None
+        return map_order(self._whole(node)) if node else None
 
     def backfill(self, cursor: str) -> Page:
         answer = self._graphql(ORDERS_QUERY, {"first": self.page_size, "after": cursor or None})
         orders = answer["orders"]
         info = orders["pageInfo"]
         return Page(
-            orders=[map_order(node) for node in orders["nodes"]],
+            orders=[map_order(self._whole(node)) for node in orders["nodes"]],
             cursor=info["endCursor"] or cursor,
             done=not info["hasNextPage"],
         )
+
+    def _whole(self, order: dict[str, Any]) -> dict[str, Any]:
+        """The order with the rest of each nested connection read into it (kept raw whole)."""
+        self._read_rest(order, LINE_ITEMS)
+        self._read_rest(order, SHIPPING_LINES)
+        for fulfillment in order["fulfillments"]:
+            self._read_rest(fulfillment, FULFILLMENT_LINE_ITEMS)
+        return order
+
+    def _read_rest(self, owner: dict[str, Any], nested: Nested) -> None:
+        """Follow `owner[nested.name]` to its last page, one request per page (through
+        `_graphql`: a throttled follow-up is retried by the job like any read)."""
+        page = owner[nested.name]
+        while page["pageInfo"]["hasNextPage"]:
+            variables = {"id": owner["id"], "after": page["pageInfo"]["endCursor"]}
+            node = self._graphql(nested.rest_query, variables)[nested.owner]
+            if node is None:  # deleted while being read: the next try reads it afresh
+                raise ConnectorError(f"{owner['id']} vanished while being read", retryable=True)
+            following = node[nested.name]
+            page["nodes"].extend(following["nodes"])
+            page["pageInfo"] = following["pageInfo"]
 
     # ---- write-back ----------------------------------------------------------------------------
 
