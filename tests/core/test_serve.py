@@ -22,7 +22,7 @@ def test_the_urlconf_is_imported_before_the_workers_are_forked(tmp_path):
         "RETOUR_DATA_DIR": str(tmp_path),
     }
     env.pop("DATABASE_URL", None)
-    done = subprocess.run(
+    done = subprocess.run(  # noqa: S603 - our own interpreter and script
         [sys.executable, "-c", SERVE_WITHOUT_LISTENING],
         env=env,
         capture_output=True,
