@@ -226,6 +226,23 @@ RETOUR_SMS = {
     "TOKEN": env_str("RETOUR_SMS_TOKEN"),
     "FROM": env_str("RETOUR_SMS_FROM"),
 }
+# Web Push to shoppers' browsers (RFC 8030, VAPID RFC 8292, aes128gcm RFC 8291): one VAPID key
+# pair per installation, made on first use and kept in the database (private key encrypted) unless
+# RETOUR_VAPID_PRIVATE_KEY (a raw P-256 key, base64url) is set. VAPID_SUBJECT: the contact the
+# push services see (mailto: or https:); default the store's support address. ALLOW_LOOPBACK lets
+# subscriptions point at http://127.0.0.1 (development and tests only).
+RETOUR_PUSH = {
+    "VAPID_PRIVATE_KEY": env_str("RETOUR_VAPID_PRIVATE_KEY"),
+    "VAPID_SUBJECT": env_str("RETOUR_VAPID_SUBJECT"),
+    "TTL": env_int("RETOUR_PUSH_TTL", 2 * 86400),
+    "TIMEOUT": env_int("RETOUR_PUSH_TIMEOUT", 10),
+    "ALLOW_LOOPBACK": env_bool("RETOUR_PUSH_ALLOW_LOOPBACK", DEBUG),
+    # Chrome (FCM), Firefox (Mozilla autopush), Edge (WNS), Safari (Apple).
+    "HOSTS": env_list(
+        "RETOUR_PUSH_HOSTS",
+        "fcm.googleapis.com,updates.push.services.mozilla.com,notify.windows.com,push.apple.com",
+    ),
+}
 
 SESSION_ENGINE = "retour.core.sessions"
 SESSION_COOKIE_HTTPONLY = True

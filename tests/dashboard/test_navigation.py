@@ -15,6 +15,7 @@ FOR_ROLE = {
     Role.SUPPORT: {
         "dashboard:overview",
         "dashboard:returns",
+        "dashboard:claims",
         "dashboard:insights",
         "dashboard:settings-stores",
         "dashboard:two-factor",
@@ -22,6 +23,7 @@ FOR_ROLE = {
     Role.FINANCE: {
         "dashboard:overview",
         "dashboard:returns",
+        "dashboard:claims",
         "dashboard:insights",
         "dashboard:refund-deadlines",
         "dashboard:settings-stores",
@@ -30,6 +32,7 @@ FOR_ROLE = {
     Role.WAREHOUSE: {
         "dashboard:overview",
         "dashboard:returns",
+        "dashboard:claims",
         "dashboard:receiving",
         "dashboard:inspection",
         "dashboard:daily-report",

@@ -37,14 +37,17 @@ from retour.notifications.models import Delivery, WebhookEndpoint
 from retour.portal.models import Photo
 from retour.refunds.exchange_offers import default_warehouse
 from retour.refunds.models import Exchange
+from retour.returns import services as returns
 from retour.returns.choices import ReturnStatus
 from retour.returns.models import (
+    Claim,
     Return,
     ReturnEvent,
     ReturnMessage,
     ReturnReason,
     SavedQueueView,
 )
+from retour.returns.services import LineRequest
 from retour.warehouse import services as warehouse
 from tests.factories import (
     SYSTEM,
@@ -347,6 +350,32 @@ PAGES = [
         )
         for action, (scope, data, done) in RETURN_ACTIONS.items()
     ),
+    # Claims: read by every role, decided with `returns:review`.
+    Page(
+        "claims", "GET", "/dashboard/claims/", roles_with(Scope.RETURNS_READ), names_store_a=False
+    ),
+    Page("claim", "GET", "/dashboard/claims/{claim}/", roles_with(Scope.RETURNS_READ)),
+    Page(
+        "claim-photo",
+        "GET",
+        "/dashboard/claims/{claim}/photos/{claim_photo}",
+        roles_with(Scope.RETURNS_READ),
+    ),
+    Page(
+        "claim-confirm",
+        "GET",
+        "/dashboard/claims/{claim}/confirm?resolution=refund",
+        roles_with(Scope.RETURNS_REVIEW),
+    ),
+    Page(
+        "claim-decide",
+        "POST",
+        "/dashboard/claims/{claim}/decide",
+        roles_with(Scope.RETURNS_REVIEW),
+        data={"decision": "reject", "reason": "No damage visible"},
+        ok=302,
+        done=lambda world: Claim.objects.get(number=_value(world, "claim")).status == "rejected",
+    ),
     Page(
         "refund-deadlines",
         "GET",
@@ -492,6 +521,24 @@ def _shopper_photo(world):
     return photo.pk
 
 
+def _claim(world):
+    """A claim of store A waiting for a decision: 1 unit of an order's line, damaged."""
+
+    def build(world):
+        order = OrderFactory(store=world["store"], lines=[1])
+        line = LineRequest(order.lines.get().pk, 1)
+        return returns.create_claim(order=order, kind="damaged", lines=[line], actor=SYSTEM)
+
+    return _once(world, "claim", build)
+
+
+def _claim_photo(world):
+    photo = Photo(store=world["store"], claim=_claim(world), width=64, height=48)
+    photo.file.save("crushed.jpg", ContentFile(image_bytes()), save=False)
+    photo.save()
+    return photo.pk
+
+
 def _review(world):
     """A return of store A waiting for review."""
 
@@ -611,6 +658,8 @@ OBJECTS = {
     "unit": lambda world: _inspected(world).pk,
     "return_line": lambda world: world["return"].lines.first().pk,
     "photo": _shopper_photo,
+    "claim": lambda world: _claim(world).number,
+    "claim_photo": _claim_photo,
     "review": lambda world: _review(world).rma,
     "review_line": lambda world: _review(world).lines.get().pk,
     "replacement": _replacement,

@@ -42,3 +42,16 @@ def twilio(settings):
     }
     yield fake
     fake.stop()
+
+
+@pytest.fixture
+def push_service(settings):
+    """A real Web Push service on 127.0.0.1 (tests/notifications/push_service.py); subscriptions
+    may point at loopback http in tests only."""
+    from tests.notifications.push_service import PushService
+
+    settings.RETOUR_PUSH = {**settings.RETOUR_PUSH, "ALLOW_LOOPBACK": True}
+    service = PushService()
+    service.start()
+    yield service
+    service.stop()

@@ -7,6 +7,8 @@ import time
 import pytest
 from django.db import connection
 
+from retour.commerce.models import AuditEvent
+from retour.events.models import OutboxEvent
 from retour.returns import services
 from retour.returns.models import Claim, Return
 from retour.returns.services import LineRequest, QuantityExceeded
@@ -79,3 +81,39 @@ def test_only_one_of_two_simultaneous_requests_gets_the_last_unit(slow_check, at
 
     assert outcomes == ["created", "exceeded"]
     assert Return.objects.count() + Claim.objects.count() == 1
+
+
+@pytest.fixture
+def slow_decision(monkeypatch):
+    """Hold each decision on a claim a moment after it has found the claim open, so that
+    without the row lock both would decide it."""
+    record = services.record_audit
+
+    def recorded_slowly(**kwargs):
+        time.sleep(0.3)
+        return record(**kwargs)
+
+    monkeypatch.setattr(services, "record_audit", recorded_slowly)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_only_one_of_two_simultaneous_decisions_on_a_claim_counts(slow_decision):
+    order = OrderFactory(lines=[1])
+    line = order.lines.get()
+    _claim(order, line)
+    claim = Claim.objects.get()
+
+    def approve(order, line):
+        services.decide_claim(claim=claim, actor=SYSTEM, approve=True, resolution="refund")
+
+    def reject(order, line):
+        services.decide_claim(claim=claim, actor=SYSTEM, approve=False, reason="No")
+
+    outcomes = _race([approve, reject], order, line)
+
+    assert outcomes[1] == "created"
+    assert outcomes[0].startswith("IllegalTransition(")
+    decisions = AuditEvent.objects.filter(verb__in=["claim.approved", "claim.rejected"])
+    assert decisions.count() == 1
+    assert OutboxEvent.objects.filter(type__startswith="claim.").count() == 1

@@ -235,3 +235,4 @@ class ClaimOut(Schema):
 class ClaimDecisionIn(Schema):
     approve: bool
     resolution: str = ""
+    reason: str = Field("", max_length=1000, description="Told to the shopper when rejected")

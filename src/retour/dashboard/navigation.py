@@ -33,6 +33,7 @@ SETTINGS_ROLES = frozenset().union(*(section.roles for section in SECTIONS))
 LINKS = (
     Link("dashboard:overview", _("Overview"), Scope.RETURNS_READ),
     Link("dashboard:returns", _("Returns"), Scope.RETURNS_READ),
+    Link("dashboard:claims", _("Claims"), Scope.RETURNS_READ),
     Link("dashboard:receiving", _("Receiving"), Scope.RETURNS_RECEIVE),
     Link("dashboard:inspection", _("Inspection"), Scope.RETURNS_RECEIVE),
     Link("dashboard:daily-report", _("Daily report"), Scope.RETURNS_RECEIVE),

@@ -3,6 +3,7 @@ from django.urls import path, reverse_lazy
 
 from retour.dashboard.views import (
     account,
+    claims,
     connections,
     deadlines,
     detail,
@@ -89,6 +90,11 @@ urlpatterns = [
     path("returns/<str:rma>/photos/<int:photo_id>", detail.photo, name="return-photo"),
     path("returns/<str:rma>/confirm/<slug:action>", detail.confirm, name="return-confirm"),
     path("returns/<str:rma>/do/<slug:action>", detail.act, name="return-act"),
+    path("claims/", claims.index, name="claims"),
+    path("claims/<str:number>/", claims.show, name="claim"),
+    path("claims/<str:number>/photos/<int:photo_id>", claims.photo, name="claim-photo"),
+    path("claims/<str:number>/confirm", claims.confirm, name="claim-confirm"),
+    path("claims/<str:number>/decide", claims.decide, name="claim-decide"),
     path("refunds/deadlines", deadlines.refund_deadlines, name="refund-deadlines"),
     path("insights/", insights.rates, name="insights"),
     path("insights/products", insights.products_page, name="insights-products"),

@@ -1,11 +1,14 @@
 """The channels an event goes out on, behind one interface: `plan` says who gets it, `send` tries
-once and reports. E-mail (SMTP), webhooks (signed HTTP POST) and SMS (a gateway adapter)."""
+once and reports. E-mail (SMTP), webhooks (signed HTTP POST), SMS (a gateway adapter) and Web Push
+(the shopper's browsers that asked for updates on the tracking page)."""
 
 from __future__ import annotations
 
+import json
 import smtplib
 import time
 from dataclasses import dataclass
+from decimal import Decimal
 from email.utils import formataddr, parseaddr
 from typing import Protocol
 
@@ -15,17 +18,21 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from retour.commerce.models import Store
+from retour.core.money import format_money
 from retour.events.models import OutboxEvent
-from retour.notifications import emails, webhooks
+from retour.notifications import emails, vapid, webhooks
+from retour.notifications.adapters import webpush
 from retour.notifications.adapters.base import (
     MessageGateway,
     PermanentFailure,
+    SubscriptionGone,
     TemporaryFailure,
 )
 from retour.notifications.adapters.twilio import TwilioGateway
 from retour.notifications.choices import Channel
 from retour.notifications.content import Shopper, email_context, return_url, shopper_for
-from retour.notifications.models import Delivery, WebhookEndpoint
+from retour.notifications.emails import babel_locale
+from retour.notifications.models import Delivery, PushSubscription, WebhookEndpoint
 
 SMTP_TIMEOUT = 30
 
@@ -201,8 +208,107 @@ class SmsChannel:
         )
 
 
+# The status updates a shopper also gets by e-mail, as one line under the store's name.
+PUSH_TEXTS = {
+    "return.approved": _("Your return %(rma)s is approved."),
+    "return.label_issued": _("The label for your return %(rma)s is ready."),
+    "return.rejected": _("Your return request %(rma)s could not be accepted."),
+    "return.message_sent": _("A message about your return %(rma)s: %(message)s"),
+    "return.in_transit": _("Your return %(rma)s is on its way to us."),
+    "return.received": _("We have received your return %(rma)s."),
+    "return.inspected": _("The items of your return %(rma)s have been checked."),
+    "refund.succeeded": _("Your refund of %(amount)s is on its way (reference %(reference)s)."),
+    "return.exchange_payment_requested": _(
+        "Pay the difference of %(amount)s to receive your exchange (%(rma)s)."
+    ),
+    "return.exchange_ordered": _("The exchange for your return %(rma)s is on its way."),
+    "return.expiry_reminder": _("Reminder: send your return %(rma)s soon."),
+    "return.feedback_requested": _("How was your return %(rma)s? Tell us in two questions."),
+}
+PUSH_MESSAGE_CHARS = 160  # a staff message is cut: the notification leads to the whole page
+
+
+class PushChannel:
+    name = Channel.PUSH
+
+    def plan(self, event: OutboxEvent, store: Store, shopper: Shopper | None) -> list[Planned]:
+        return_id = (event.payload.get("return") or {}).get("id")
+        if event.type not in PUSH_TEXTS or not return_id:
+            return []
+        subscriptions = PushSubscription.objects.filter(store=store, return_request_id=return_id)
+        return [
+            Planned(recipient=str(subscription.pk), language=subscription.language)
+            for subscription in subscriptions.order_by("pk")
+        ]
+
+    def message(self, delivery: Delivery) -> dict[str, str]:
+        """What the service worker shows: the store's name, one line, the tracking page."""
+        event, store = delivery.event, delivery.event.store
+        language = delivery.language or "en"
+        context = email_context(event, store, Shopper(email="", language=language))
+        money = context["refund"] if event.type == "refund.succeeded" else context["exchange"]
+        amount = (
+            format_money(Decimal(money["amount"]), money["currency"], babel_locale(language))
+            if money["amount"]
+            else ""
+        )
+        message = " ".join(context["message"].split())
+        if len(message) > PUSH_MESSAGE_CHARS:
+            message = message[: PUSH_MESSAGE_CHARS - 1] + "…"
+        with translation.override(language):
+            body = str(PUSH_TEXTS[event.type]) % {
+                "rma": context["rma"],
+                "message": message,
+                "amount": amount,
+                "reference": context["refund"]["reference"],
+            }
+        return {
+            "title": store.name,
+            "body": body,
+            "url": context["return_url"],
+            "tag": f"retour-{context['rma']}",  # a newer update replaces the return's last one
+            "lang": language,
+        }
+
+    def send(self, delivery: Delivery) -> Outcome:
+        subscription = PushSubscription.objects.filter(pk=int(delivery.recipient)).first()
+        if subscription is None:
+            return Outcome(ok=False, error="unsubscribed", permanent=True)
+        started = time.perf_counter()
+        try:
+            key = vapid.installation_key()
+        except ValueError as exc:  # the encryption key changed: the VAPID key cannot be read
+            return Outcome(ok=False, error=f"VAPID key: {exc}", permanent=True)
+        payload = json.dumps(self.message(delivery), ensure_ascii=False).encode()
+        try:
+            sent = webpush.send(
+                webpush.PushTarget(subscription.endpoint, subscription.p256dh, subscription.auth),
+                payload,
+                vapid_private_key=key.private_key,
+                subject=vapid.contact(delivery.event.store),
+                ttl=settings.RETOUR_PUSH["TTL"],
+                topic=delivery.event_id.hex,
+                timeout=settings.RETOUR_PUSH["TIMEOUT"],
+            )
+        except SubscriptionGone as exc:
+            # The browser dropped it: forget it, so no later update is tried on it.
+            PushSubscription.objects.filter(pk=subscription.pk).delete()
+            return Outcome(ok=False, error=str(exc), permanent=True, duration_ms=_timed(started))
+        except PermanentFailure as exc:
+            return Outcome(ok=False, error=str(exc), permanent=True, duration_ms=_timed(started))
+        except TemporaryFailure as exc:
+            return Outcome(ok=False, error=str(exc), duration_ms=_timed(started))
+        return Outcome(
+            ok=True,
+            status_code=sent.status_code,
+            response=sent.response or sent.provider_id,
+            duration_ms=_timed(started),
+        )
+
+
 CHANNELS: dict[str, ChannelBackend] = {
     Channel.EMAIL: EmailChannel(),
     Channel.WEBHOOK: WebhookChannel(),
     Channel.SMS: SmsChannel(),
+    Channel.PUSH: PushChannel(),
 }

@@ -8,6 +8,7 @@ class Channel(models.TextChoices):
     EMAIL = "email", _("E-mail")
     WEBHOOK = "webhook", _("Webhook")
     SMS = "sms", _("SMS")
+    PUSH = "push", _("Web Push")
 
 
 class DeliveryStatus(models.TextChoices):

@@ -13,11 +13,11 @@ from babel.dates import format_datetime
 from django.conf import settings
 from django.utils import timezone
 
-from retour.commerce.models import Customer, Store
+from retour.commerce.models import Customer, Order, Store
 from retour.events.models import OutboxEvent
 from retour.notifications.emails import babel_locale, pick_language
 from retour.returns.links import tracking_path
-from retour.returns.models import Return
+from retour.returns.models import Claim, Return
 
 
 @dataclass(frozen=True)
@@ -39,22 +39,39 @@ def _return_of(event: OutboxEvent) -> Return | None:
     )
 
 
+def _claim_of(event: OutboxEvent) -> Claim | None:
+    claim_id = (event.payload.get("claim") or {}).get("id")
+    if not claim_id:
+        return None
+    return (
+        Claim.objects.select_related("order", "customer")
+        .filter(pk=claim_id, store_id=event.store_id)
+        .first()
+    )
+
+
+def _order_shopper(order: Order, customer: Customer | None, store: Store, locale: str) -> Shopper:
+    """The shopper of an order, in the language of `locale` (a return's), else theirs."""
+    return Shopper(
+        email=order.email or (customer.email if customer else ""),
+        language=pick_language(
+            locale, customer.locale if customer else "", order.locale, store.default_locale
+        ),
+        first_name=customer.first_name if customer else "",
+        phone=customer.phone if customer else "",
+    )
+
+
 def shopper_for(event: OutboxEvent, store: Store) -> Shopper | None:
     """The shopper to tell about `event`, or None when it concerns no shopper."""
     return_request = _return_of(event)
     if return_request is not None:
-        customer = return_request.customer
-        return Shopper(
-            email=return_request.order.email or (customer.email if customer else ""),
-            language=pick_language(
-                return_request.locale,
-                customer.locale if customer else "",
-                return_request.order.locale,
-                store.default_locale,
-            ),
-            first_name=customer.first_name if customer else "",
-            phone=customer.phone if customer else "",
+        return _order_shopper(
+            return_request.order, return_request.customer, store, return_request.locale
         )
+    claim = _claim_of(event)
+    if claim is not None:
+        return _order_shopper(claim.order, claim.customer, store, "")
     withdrawal = event.payload.get("withdrawal")
     if withdrawal:  # the notice itself names the address to acknowledge it to
         language = pick_language(withdrawal.get("locale"), store.default_locale)
@@ -105,7 +122,14 @@ def email_context(event: OutboxEvent, store: Store, shopper: Shopper) -> dict[st
     refund = payload.get("refund") or {}
     credit = payload.get("store_credit") or {}
     withdrawal = payload.get("withdrawal") or {}
-    order = payload.get("order") or ret.get("order") or withdrawal.get("order") or {}
+    claim = payload.get("claim") or {}
+    order = (
+        payload.get("order")
+        or ret.get("order")
+        or withdrawal.get("order")
+        or claim.get("order")
+        or {}
+    )
     expires_on = data.get("expires_on", "")
     return {
         "event_id": str(event.id),
@@ -144,6 +168,15 @@ def email_context(event: OutboxEvent, store: Store, shopper: Shopper) -> dict[st
             "pay_by": _moment(data.get("pay_by", ""), store, shopper.language),
         },
         "withdrawal": _withdrawal_context(withdrawal, store, shopper.language),
+        "claim": {
+            "number": claim.get("number", ""),
+            "kind": claim.get("kind", ""),  # damaged, missing, wrong_item
+            "resolution": claim.get("resolution", ""),  # refund, replacement; "" if rejected
+            "lines": [
+                {"title": line.get("title", ""), "quantity": line.get("quantity", 0)}
+                for line in claim.get("lines", [])
+            ],
+        },
     }
 
 
@@ -207,6 +240,14 @@ def sample_event(store: Store, event_type: str) -> OutboxEvent:
             "notified_at": timezone.now().isoformat(),
             "name": "Ada Lovelace",
             "order": {"number": "1042", "placed_at": expected},
+            "lines": [{"title": "Linen shirt", "quantity": 1}],
+        },
+        "claim": {
+            "id": 0,
+            "number": "C-8MZK-3QWT",
+            "kind": "damaged",
+            "resolution": "replacement",
+            "order": {"id": 0, "number": "1042"},
             "lines": [{"title": "Linen shirt", "quantity": 1}],
         },
         "store_credit": {

@@ -47,6 +47,8 @@ EMAIL_EVENTS: tuple[str, ...] = (
     "return.expiry_reminder",  # before the return window closes
     "return.feedback_requested",
     "withdrawal.recorded",  # the acknowledgement of a withdrawal (durable medium, art. 11a)
+    "claim.approved",  # a reported problem accepted: refund or replacement, nothing to send back
+    "claim.rejected",  # with the reason
 )
 
 

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from retour.commerce.models import Store
 from retour.events.models import OutboxEvent
 from retour.notifications.choices import Channel, DeliveryStatus
+from retour.returns.models import Return
 
 
 class EmailTemplate(models.Model):
@@ -146,3 +147,51 @@ class DeliveryAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.number} {'ok' if self.ok else 'failed'}"
+
+
+class PushSubscription(models.Model):
+    """A shopper's browser that asked for Web Push updates about one return (the tracking
+    page's button). `endpoint` is the push service's URL for that browser; `p256dh` and `auth`
+    (base64url) are the browser's keys the payload is encrypted to (RFC 8291). Deleted when the
+    push service answers 404 or 410 (the browser unsubscribed), or by the shopper."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    return_request = models.ForeignKey(
+        Return, on_delete=models.CASCADE, related_name="push_subscriptions"
+    )
+    endpoint = models.CharField(_("endpoint"), max_length=1000)
+    p256dh = models.CharField(_("browser public key"), max_length=100)
+    auth = models.CharField(_("authentication secret"), max_length=40)
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("push subscription")
+        verbose_name_plural = _("push subscriptions")
+        constraints = [
+            # One browser (one endpoint) may follow several returns of the store, each once.
+            models.UniqueConstraint(
+                fields=["return_request", "endpoint"], name="push_subscription_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.return_request_id} → {self.endpoint[:60]}"
+
+
+class VapidKeyPair(models.Model):
+    """The installation's VAPID key pair (RFC 8292), one row made on first use: the public key
+    (base64url, uncompressed P-256 point) is what browsers subscribe with, so it must not change
+    while subscriptions exist; the private key is a Fernet token (`core.crypto`)."""
+
+    public_key = models.CharField(_("public key"), max_length=100)
+    private_key = models.TextField(_("private key (encrypted)"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("VAPID key pair")
+        verbose_name_plural = _("VAPID key pairs")
+
+    def __str__(self) -> str:
+        return self.public_key[:16]

@@ -1,10 +1,15 @@
-"""Every write of the notifications app: webhook endpoints, manual replay, e-mail templates."""
+"""Every write of the notifications app: webhook endpoints, manual replay, e-mail templates,
+shoppers' Web Push subscriptions."""
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
+from cryptography.hazmat.primitives.asymmetric import ec
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,7 +21,14 @@ from retour.core.errors import InvalidRequest
 from retour.notifications import emails
 from retour.notifications.choices import DeliveryStatus
 from retour.notifications.content import Shopper, email_context, sample_event
-from retour.notifications.models import Delivery, EmailTemplate, WebhookEndpoint
+from retour.notifications.models import (
+    Delivery,
+    EmailTemplate,
+    PushSubscription,
+    WebhookEndpoint,
+)
+from retour.notifications.vapid import b64url_decode
+from retour.returns.models import Return
 
 
 @dataclass(frozen=True)
@@ -149,3 +161,105 @@ def reset_email_template(*, store: Store, event_type: str, language: str, actor:
     if template is not None:
         record_audit(store=store, actor=actor, verb="email_template.reset", obj=template)
         template.delete()
+
+
+MAX_PUSH_DEVICES = 10
+"""Browsers one return may notify: each is one more request per update."""
+
+
+def _check_push_endpoint(endpoint: str) -> None:
+    """An https URL of a push service. Shoppers choose it, and the worker will POST to it: so no
+    credentials in it, and no loopback or private address (except loopback where allowed, for
+    development and tests)."""
+    if not endpoint or len(endpoint) > PushSubscription._meta.get_field("endpoint").max_length:
+        raise InvalidRequest(_("The push endpoint is missing or too long."), code="endpoint")
+    parts = urlsplit(endpoint)
+    host = parts.hostname or ""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    loopback = host == "localhost" or (address is not None and address.is_loopback)
+    allow_loopback = settings.RETOUR_PUSH["ALLOW_LOOPBACK"]
+    if loopback and allow_loopback:
+        allowed_schemes = ("https", "http")
+    elif loopback or (address is not None and not address.is_global):
+        raise InvalidRequest(_("The push endpoint must be a public address."), code="endpoint")
+    else:
+        allowed_schemes = ("https",)
+    if parts.scheme not in allowed_schemes or not host or parts.username or parts.password:
+        raise InvalidRequest(_("The push endpoint must be an https:// URL."), code="endpoint")
+    if not (loopback or _known_push_service(host)):
+        raise InvalidRequest(
+            _("The push endpoint is not a known browser push service."), code="endpoint"
+        )
+
+
+def _known_push_service(host: str) -> bool:
+    """The browsers' push services (settings RETOUR_PUSH["HOSTS"], a host or its subdomains;
+    "*" for any public host): anything else would have the worker POST wherever a visitor
+    likes, an internal host's name included."""
+    hosts = settings.RETOUR_PUSH["HOSTS"]
+    return "*" in hosts or any(host == known or host.endswith("." + known) for known in hosts)
+
+
+def _check_push_keys(p256dh: str, auth: str) -> None:
+    """`p256dh`: a point on P-256, uncompressed (65 bytes); `auth`: 16 bytes (RFC 8291)."""
+    try:
+        point = b64url_decode(p256dh)
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
+        if len(point) != 65:
+            raise ValueError("compressed point")
+    except ValueError as exc:
+        raise InvalidRequest(
+            _("The browser's key (p256dh) is not a P-256 public key."), code="p256dh"
+        ) from exc
+    try:
+        secret = b64url_decode(auth)
+    except ValueError:
+        secret = b""
+    if len(secret) != 16:
+        raise InvalidRequest(
+            _("The authentication secret (auth) must be 16 bytes in base64url."), code="auth"
+        )
+
+
+@transaction.atomic
+def subscribe_push(
+    *, return_request: Return, endpoint: str, p256dh: str, auth: str, language: str
+) -> tuple[PushSubscription, bool]:
+    """Send this return's updates to a browser (the caller checked the shopper may follow it).
+    The same browser again updates its keys and language; returns (subscription, created)."""
+    _check_push_endpoint(endpoint)
+    _check_push_keys(p256dh, auth)
+    if language not in emails.LANGUAGES:
+        raise InvalidRequest(_("Unsupported language: %s") % language, code="language")
+    # The return's row lock serialises two subscriptions at once against the device limit.
+    Return.objects.select_for_update().filter(pk=return_request.pk).first()
+    existing = PushSubscription.objects.filter(return_request=return_request, endpoint=endpoint)
+    if not existing.exists() and (
+        PushSubscription.objects.filter(return_request=return_request).count() >= MAX_PUSH_DEVICES
+    ):
+        raise InvalidRequest(
+            _("This return already sends updates to %(count)d devices.")
+            % {"count": MAX_PUSH_DEVICES},
+            code="too_many",
+        )
+    return PushSubscription.objects.update_or_create(
+        return_request=return_request,
+        endpoint=endpoint,
+        defaults={
+            "store_id": return_request.store_id,
+            "p256dh": p256dh.strip(),
+            "auth": auth.strip(),
+            "language": language,
+        },
+    )
+
+
+def unsubscribe_push(*, return_request: Return, endpoint: str) -> bool:
+    """Stop this return's updates to a browser; False if it was not subscribed."""
+    deleted, _kinds = PushSubscription.objects.filter(
+        return_request=return_request, endpoint=endpoint
+    ).delete()
+    return deleted > 0

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from retour.portal import journey, tracking, views, withdrawal
+from retour.portal import journey, push, tracking, views, withdrawal
 
 app_name = "portal"
 
@@ -27,6 +27,11 @@ urlpatterns = [
     path("<slug:slug>/track/<str:rma>/feedback/", tracking.feedback, name="feedback"),
     path("<slug:slug>/track/<str:rma>/label/", tracking.label, name="label"),
     path("<slug:slug>/track/<str:rma>/label.pdf", tracking.label_pdf, name="label-pdf"),
+    path("<slug:slug>/push-worker.js", push.service_worker, name="push-worker"),
+    path("<slug:slug>/push/key", push.public_key, name="push-key"),
+    # Before the signed link, whose token would otherwise take the word "push".
+    path("<slug:slug>/track/<str:rma>/push/subscribe", push.subscribe, name="push-subscribe"),
+    path("<slug:slug>/track/<str:rma>/push/unsubscribe", push.unsubscribe, name="push-unsubscribe"),
     path("<slug:slug>/track/<str:rma>/<str:token>/", tracking.signed_link, name="signed-link"),
     path(
         "<slug:slug>/track/<str:rma>/<str:token>/<path:rest>",

@@ -86,7 +86,7 @@ from retour.returns import lifecycle
 from retour.returns.choices import LineStatus, Resolution, ReturnMethod
 from retour.returns.choices import ReturnStatus as S
 from retour.returns.deadlines import legal_refund_deadline
-from retour.returns.models import Return, ReturnLine
+from retour.returns.models import Claim, Return, ReturnLine
 from retour.returns.services import resolve_return
 
 logger = logging.getLogger(__name__)
@@ -195,6 +195,16 @@ def order_input(order: Order, lines: Sequence[OrderLine] | None = None) -> Order
         order_discount=max(order.discount_total - on_lines, ZERO),
         shipping=shipping,
     )
+
+
+def claim_breakdown(claim: Claim) -> Breakdown:
+    """What the shopper paid for a claim's units (discounts spread as for a return's refund; no
+    shipping, no fees): the money an approved claim gives back or replaces. Reads the claim's
+    lines and its order's lines (prefetched by `returns.claims.claim_for_staff`)."""
+    units = [
+        UnitsInput(line_id=line.order_line_id, quantity=line.quantity) for line in claim.lines.all()
+    ]
+    return calculate(order_input(claim.order), RefundInput(units=units))
 
 
 def _live_refund_lines(**filters: Any):

@@ -170,6 +170,16 @@ class Claim(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        indexes = [
+            # The staff's list of claims pages by keyset on (created_at, id), newest first, with
+            # or without a status (returns.claims), like the returns queue.
+            models.Index(
+                fields=["store", "status", "-created_at", "-id"], name="claim_store_status_id"
+            ),
+            models.Index(fields=["store", "-created_at", "-id"], name="claim_store_created_id"),
+        ]
+
     def __str__(self) -> str:
         return self.number
 

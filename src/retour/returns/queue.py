@@ -163,23 +163,30 @@ def _day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def _search(queryset: QuerySet[Return], store_ids: list[int], text: str) -> QuerySet[Return]:
-    """Exact matches only, each on an index: the RMA, the tracking number, or the orders of
-    that number or e-mail (looked up first, so the returns' query stays an OR of indexes)."""
-    orders = list(
+def matching_orders(store_ids: list[int], text: str) -> list[int]:
+    """The ids of the orders whose number (with or without "#") or e-mail is `text`, newest
+    first (one indexed query): the returns' and claims' searches look them up first, so that
+    their own query stays an OR of indexes."""
+    return list(
         Order.objects.filter(store_id__in=store_ids)
         .filter(Q(number__in=number_forms(text)) | Q(email=text) | Q(email=text.lower()))
         .order_by("-placed_at")
         .values_list("pk", flat=True)[:MAX_SEARCH_ORDERS]
     )
+
+
+def _search(queryset: QuerySet[Return], store_ids: list[int], text: str) -> QuerySet[Return]:
+    """Exact matches only, each on an index: the RMA, the tracking number, or the orders of
+    that number or e-mail."""
+    orders = matching_orders(store_ids, text)
     return queryset.filter(
         Q(rma=normalize_code(text)) | Q(tracking_number=text) | Q(order_id__in=orders)
     )
 
 
-def _store_ids(stores: Mapping[str, int], filters: QueueFilters) -> list[int]:
+def chosen_store_ids(stores: Mapping[str, int], chosen: tuple[str, ...]) -> list[int]:
     """The chosen stores among those the caller may see (slug → id), or all of these."""
-    return [stores[slug] for slug in filters.stores if slug in stores] or list(stores.values())
+    return [stores[slug] for slug in chosen if slug in stores] or list(stores.values())
 
 
 def _with_reason(store_ids: list[int], code: str) -> Exists:
@@ -199,7 +206,7 @@ def _with_reason(store_ids: list[int], code: str) -> Exists:
 def filtered_returns(*, stores: Mapping[str, int], filters: QueueFilters) -> QuerySet[Return]:
     """The returns of the stores (slug → id, those the caller may see) that pass the filters,
     annotated with `value`, unordered."""
-    store_ids = _store_ids(stores, filters)
+    store_ids = chosen_store_ids(stores, filters.stores)
     queryset = Return.objects.filter(store_id__in=store_ids).annotate(value=_value_subquery())
     if filters.statuses:
         queryset = queryset.filter(status__in=filters.statuses)
@@ -250,7 +257,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, int] | None:
         return None
 
 
-def _after(sort: str, key: tuple[datetime, int]) -> Q:
+def keyset_after(sort: str, key: tuple[datetime, int]) -> Q:
     """Rows strictly after `key` in the sort's order. The first condition is a range on the
     index; the second only sorts out the ties (written so on every database: PostgreSQL reads
     the range from the index and filters the few rows that share the sort key)."""
@@ -275,7 +282,7 @@ def queue_page(
     )
     key = decode_cursor(cursor) if cursor else None
     if key is not None:
-        queryset = queryset.filter(_after(filters.sort, key))
+        queryset = queryset.filter(keyset_after(filters.sort, key))
     rows = list(queryset[: limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]
@@ -289,7 +296,7 @@ def status_counts(*, stores: Mapping[str, int], filters: QueueFilters) -> dict[s
 
     Written in SQL: Django's compilation of thirteen subqueries took more time than the
     database takes to answer them."""
-    store_ids = _store_ids(stores, filters)
+    store_ids = chosen_store_ids(stores, filters.stores)
     if not store_ids:
         return dict.fromkeys(ReturnStatus.values, 0)
     connection = connections[Return.objects.db]

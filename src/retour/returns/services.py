@@ -15,6 +15,7 @@ from retour.commerce.models import Order, OrderLine
 from retour.core.actors import Actor, ActorKind
 from retour.core.codes import random_code
 from retour.core.errors import InvalidRequest
+from retour.events.outbox import emit
 from retour.policy.engine import OrderDecision
 from retour.policy.messages import render
 from retour.returns import eligibility, lifecycle
@@ -601,8 +602,15 @@ def create_claim(
 
 
 @transaction.atomic
-def decide_claim(*, claim: Claim, actor: Actor, approve: bool, resolution: str = "") -> Claim:
-    claim = Claim.objects.select_for_update().select_related("store").get(pk=claim.pk)
+def decide_claim(
+    *, claim: Claim, actor: Actor, approve: bool, resolution: str = "", reason: str = ""
+) -> Claim:
+    """Approve a claim with its resolution (refund or replacement), or reject it (`reason` is
+    told to the shopper). The shopper is e-mailed (`claim.approved`, `claim.rejected`).
+
+    Only an open claim is decided, and the check runs under its row lock: a second decision (a
+    double submit, two staff at once) raises `IllegalTransition` and changes nothing."""
+    claim = Claim.objects.select_for_update().select_related("store", "order").get(pk=claim.pk)
     if claim.status != ClaimStatus.OPEN:
         raise lifecycle.IllegalTransition(_("This claim is already decided."))
     if approve and resolution not in ClaimResolution.values:
@@ -610,14 +618,41 @@ def decide_claim(*, claim: Claim, actor: Actor, approve: bool, resolution: str =
     claim.status = ClaimStatus.APPROVED if approve else ClaimStatus.REJECTED
     claim.resolution = resolution if approve else ""
     claim.save(update_fields=["status", "resolution", "updated_at"])
+    reason = "" if approve else reason.strip()[:1000]
     record_audit(
         store=claim.store,
         actor=actor,
         verb=f"claim.{claim.status}",
         obj=claim,
-        data={"resolution": claim.resolution},
+        data={"resolution": claim.resolution, "reason": reason},
     )
+    emit(f"claim.{claim.status}", store_id=claim.store_id, payload=_claim_payload(claim, reason))
     return claim
+
+
+def _claim_payload(claim: Claim, reason: str) -> dict[str, Any]:
+    """What webhooks and the shopper's e-mail get: the claim as decided, with its items."""
+    lines = claim.lines.select_related("order_line").order_by("id")
+    return {
+        "claim": {
+            "id": claim.pk,
+            "number": claim.number,
+            "kind": claim.kind,
+            "status": claim.status,
+            "resolution": claim.resolution,
+            "order": {"id": claim.order_id, "number": claim.order.number},
+            "lines": [
+                {
+                    "order_line": line.order_line_id,
+                    "title": line.order_line.title,
+                    "sku": line.order_line.sku,
+                    "quantity": line.quantity,
+                }
+                for line in lines
+            ],
+        },
+        "data": {"reason": reason},
+    }
 
 
 @transaction.atomic

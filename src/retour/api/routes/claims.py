@@ -55,5 +55,6 @@ def decide_claim(request: HttpRequest, store: str, number: str, payload: ClaimDe
         actor=request.auth.actor,
         approve=payload.approve,
         resolution=payload.resolution,
+        reason=payload.reason,
     )
     return _claim(store_id, claim.number)

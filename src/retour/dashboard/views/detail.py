@@ -18,7 +18,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as Forbidden
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy
@@ -28,7 +28,7 @@ from django.views.decorators.http import require_GET, require_POST
 from retour.accounts.scopes import Scope
 from retour.core.actors import Actor
 from retour.core.errors import Conflict, DomainError, InvalidRequest
-from retour.dashboard.views.common import access_of, staff_page, store_ids_with
+from retour.dashboard.views.common import access_of, staff_page, store_ids_with, stored_file
 from retour.logistics import services as logistics
 from retour.logistics.selectors import return_label
 from retour.refunds import services as refunds
@@ -155,7 +155,7 @@ def photo(request: HttpRequest, rma: str, photo_id: int) -> HttpResponse:
     for line in return_request.lines.prefetch_related("photos"):
         for item in line.photos.all():
             if item.pk == photo_id:
-                return FileResponse(item.file.open("rb"), content_type="image/jpeg")
+                return stored_file(item.file.open("rb"), item.file.name)
     raise Http404
 
 

@@ -12,12 +12,11 @@ tablet. Every rule is in `warehouse.services` and `warehouse.selectors`; staff s
 returns of stores where their role may receive (other stores: 404).
 """
 
-import mimetypes
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.core.files.storage import storages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -26,7 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from retour.accounts.scopes import Scope
 from retour.core.errors import DomainError, InvalidRequest, PermissionDenied
-from retour.dashboard.views.common import access_of, staff_page, store_ids_with
+from retour.dashboard.views.common import access_of, staff_page, store_ids_with, stored_file
 from retour.warehouse import selectors, services
 from retour.warehouse.choices import Disposition, Outcome
 
@@ -200,14 +199,6 @@ def correct(request: HttpRequest, return_id: int) -> HttpResponse:
     return _back(return_id)
 
 
-def _file(storage_file, name: str) -> FileResponse:
-    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    response = FileResponse(storage_file, content_type=content_type)
-    response["Cache-Control"] = "private, max-age=3600"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
 @staff_page(Scope.RETURNS_READ)
 @require_GET
 def shopper_photo(request: HttpRequest, line_id: int, photo_id: int) -> HttpResponse:
@@ -216,7 +207,7 @@ def shopper_photo(request: HttpRequest, line_id: int, photo_id: int) -> HttpResp
     )
     if photo is None:
         raise Http404
-    return _file(photo.file.open("rb"), photo.file.name)
+    return stored_file(photo.file.open("rb"), photo.file.name)
 
 
 @staff_page(RECEIVE)
@@ -227,4 +218,4 @@ def unit_photo(request: HttpRequest, unit_id: int, position: int) -> HttpRespons
     )
     if name is None:
         raise Http404
-    return _file(storages["default"].open(name, "rb"), name)
+    return stored_file(storages["default"].open(name, "rb"), name)

@@ -16,7 +16,7 @@ from retour.accounts.scopes import Scope
 from retour.commerce.models import Store
 from retour.dashboard.charts import bars
 from retour.dashboard.views.common import staff_page, store_ids_with, store_with
-from retour.returns import insights
+from retour.returns import claims, insights
 
 PERIOD_DAYS = 30
 
@@ -63,6 +63,9 @@ def overview(request: HttpRequest) -> HttpResponse:
         "stores": readable,
         "managed": [s for s in readable if s.pk in managed],
         "work": _queue_links(insights.todays_work(store_ids), store),
+        "open_claims": claims.open_claims(store_ids),
+        "claims_url": reverse("dashboard:claims")
+        + (f"?{urlencode([('store', store.slug)])}" if store else ""),
         "days": PERIOD_DAYS,
         "per_day": bars([(formats.date_format(day, "SHORT_DATE_FORMAT"), n) for day, n in per_day]),
         "per_day_total": sum(n for _day, n in per_day),

@@ -12,6 +12,10 @@ class PermanentFailure(Exception):
     """Trying again will not help (invalid number, refused credentials)."""
 
 
+class SubscriptionGone(PermanentFailure):
+    """The push service no longer knows this subscription (404, 410): forget it."""
+
+
 @dataclass(frozen=True)
 class SentMessage:
     provider_id: str

@@ -1,4 +1,5 @@
-"""`retour setup [--demo]`: migrate, collect static files, load the demo shop, print its URLs."""
+"""`retour setup [--demo]`: migrate, collect static files, make the installation's Web Push (VAPID)
+key pair, load the demo shop, print its URLs."""
 
 import os
 
@@ -9,6 +10,7 @@ from retour.accounts.scopes import Scope
 from retour.accounts.services import create_api_key
 from retour.commerce.models import Order, Store
 from retour.demo.generator import ACTOR, DEMO_PASSWORD, OWNER_EMAIL, generate
+from retour.notifications.vapid import installation_key
 from retour.returns.selectors import order_lines_with_quantities
 
 DEMO_KEY_NAME = "Demo key"
@@ -24,7 +26,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
-        self.stdout.write("Database migrated, static files collected.")
+        installation_key()  # made once here rather than by the first tracking page that asks
+        self.stdout.write("Database migrated, static files collected, Web Push key ready.")
         if not options["demo"]:
             return
         if Store.objects.filter(slug="demo-fr").exists():

@@ -1,0 +1,176 @@
+"""Claims: problems a shopper reported without a parcel to send back (damaged on arrival, missing
+or wrong item). The list (filters, search, keyset pages; the reads are `returns.claims`) and a
+claim's page: its order and shopper, items with their amounts, photos, history and the decision.
+
+Approving first shows a confirmation with the money involved (what the shopper paid for the
+units claimed: refunded, or replaced), as a return's refund does; the POST repeats that amount
+and is refused if it changed meanwhile. The decision is `returns.services.decide_claim`, which
+decides an open claim only, under its row lock: a second submit (a double click, a colleague
+meanwhile) decides nothing and says so. Reading needs `returns:read`, deciding `returns:review`;
+another store's claim answers 404.
+"""
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied as Forbidden
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from retour.accounts.scopes import Scope
+from retour.core.errors import Conflict, DomainError
+from retour.dashboard.views.common import access_of, staff_page, store_ids_with, stored_file
+from retour.dashboard.views.queue import stores_with
+from retour.refunds.calculation import Breakdown
+from retour.refunds.services import claim_breakdown
+from retour.returns import claims, services
+from retour.returns.choices import ClaimKind, ClaimResolution, ClaimStatus
+from retour.returns.lifecycle import IllegalTransition
+from retour.returns.models import Claim
+
+FILTER_KEYS = ("status", "kind", "store", "q")
+
+
+def _filter_query(request: HttpRequest) -> str:
+    """The query string of the filters alone (no cursor), kept by the page links."""
+    pairs = [(key, value) for key in FILTER_KEYS for value in request.GET.getlist(key) if value]
+    return urlencode(pairs)
+
+
+@staff_page(Scope.RETURNS_READ)
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    stores = stores_with(request, Scope.RETURNS_READ)
+    filters = claims.parse_claim_filters(request.GET)
+    page = claims.claim_page(stores=stores, filters=filters, cursor=request.GET.get("cursor", ""))
+    filter_query = _filter_query(request)
+    next_query = None
+    if page.next_cursor:
+        next_query = urlencode([("cursor", page.next_cursor)])
+        next_query = f"{filter_query}&{next_query}" if filter_query else next_query
+    counts = claims.claim_counts(stores=stores, filters=filters)
+    store_query = urlencode([("store", slug) for slug in filters.stores])
+    context = {
+        "page": page,
+        "filters": filters,
+        "filter_query": filter_query,
+        "next_query": next_query,
+        "any_status": claims.ANY_STATUS,
+        "counts": [(status, label, counts[status]) for status, label in ClaimStatus.choices],
+        "store_query": store_query,
+        "stores": sorted(stores),
+        "statuses": ClaimStatus.choices,
+        "kinds": ClaimKind.choices,
+    }
+    return render(request, "dashboard/claims_list.html", context)
+
+
+def _claim(request: HttpRequest, number: str, scope: Scope = Scope.RETURNS_READ) -> Claim:
+    """The claim if the user may act on it with `scope`: 404 outside their stores (its
+    existence not revealed), 403 when their role there lacks the scope."""
+    claim = claims.claim_for_staff(
+        store_ids=store_ids_with(request, Scope.RETURNS_READ), number=number
+    )
+    if claim is None:
+        raise Http404
+    if claim.store_id not in store_ids_with(request, scope):
+        raise Forbidden
+    return claim
+
+
+def _items(claim: Claim, breakdown: Breakdown) -> list[tuple]:
+    """Each claimed line with what the shopper paid for its units."""
+    paid = {line.line_id: line for line in breakdown.lines}
+    return [(line, paid.get(line.order_line_id)) for line in claim.lines.all()]
+
+
+@staff_page(Scope.RETURNS_READ)
+@require_GET
+def show(request: HttpRequest, number: str) -> HttpResponse:
+    claim = _claim(request, number)
+    breakdown = claim_breakdown(claim)
+    context = {
+        "claim": claim,
+        "items": _items(claim, breakdown),
+        "breakdown": breakdown,
+        "history": claims.claim_history(claim),
+        "can_decide": claim.status == ClaimStatus.OPEN
+        and claim.store_id in store_ids_with(request, Scope.RETURNS_REVIEW),
+        "resolutions": ClaimResolution.choices,
+    }
+    return render(request, "dashboard/claim_detail.html", context)
+
+
+@staff_page(Scope.RETURNS_READ)
+@require_GET
+def photo(request: HttpRequest, number: str, photo_id: int) -> HttpResponse:
+    claim = _claim(request, number)
+    for item in claim.photos.all():
+        if item.pk == photo_id:
+            return stored_file(item.file.open("rb"), item.file.name)
+    raise Http404
+
+
+def _resolution(request: HttpRequest) -> str:
+    params = request.POST if request.method == "POST" else request.GET
+    return params.get("resolution", "")
+
+
+@staff_page(Scope.RETURNS_REVIEW)
+@require_GET
+def confirm(request: HttpRequest, number: str) -> HttpResponse:
+    claim = _claim(request, number, Scope.RETURNS_REVIEW)
+    resolution = _resolution(request)
+    if claim.status != ClaimStatus.OPEN:
+        messages.warning(request, _("This claim is already decided: nothing was done."))
+        return redirect("dashboard:claim", number=claim.number)
+    if resolution not in ClaimResolution.values:
+        messages.error(request, _("Choose a refund or a replacement."))
+        return redirect("dashboard:claim", number=claim.number)
+    breakdown = claim_breakdown(claim)
+    context = {
+        "claim": claim,
+        "items": _items(claim, breakdown),
+        "breakdown": breakdown,
+        "resolution": resolution,
+        "resolution_label": ClaimResolution(resolution).label,
+    }
+    return render(request, "dashboard/claim_confirm.html", context)
+
+
+@staff_page(Scope.RETURNS_REVIEW)
+@require_POST
+def decide(request: HttpRequest, number: str) -> HttpResponse:
+    claim = _claim(request, number, Scope.RETURNS_REVIEW)
+    approve = request.POST.get("decision") == "approve"
+    resolution = _resolution(request)
+    try:
+        if approve and request.POST.get("amount") != str(claim_breakdown(claim).total):
+            raise Conflict(_("The amounts changed since you confirmed them: check them again."))
+        decided = services.decide_claim(
+            claim=claim,
+            actor=access_of(request).actor,
+            approve=approve,
+            resolution=resolution,
+            reason=request.POST.get("reason", ""),
+        )
+    except IllegalTransition:
+        messages.warning(request, _("This claim is already decided: nothing was done."))
+    except DomainError as error:
+        messages.error(request, error.message)
+        if approve and resolution in ClaimResolution.values:
+            url = reverse("dashboard:claim-confirm", kwargs={"number": claim.number})
+            return redirect(f"{url}?{urlencode({'resolution': resolution})}")
+    else:
+        if decided.status == ClaimStatus.APPROVED:
+            messages.success(
+                request,
+                _("Claim approved (%(resolution)s); the shopper is told by e-mail.")
+                % {"resolution": decided.get_resolution_display()},
+            )
+        else:
+            messages.success(request, _("Claim rejected; the shopper is told why."))
+    return redirect("dashboard:claim", number=claim.number)
