@@ -105,6 +105,7 @@ def _database() -> dict:
         # insights' grouped reads it spent 4.5 s compiling a query that runs in 0.5 s
         # (bench/insights_bench.py, EXPLAIN ANALYZE). Retour's queries are short: no JIT.
         config.setdefault("OPTIONS", {})["options"] = "-c jit=off"
+        config["ENGINE"] = "retour.core.postgres"  # Django's, with a health check without a query
         # Django turns psycopg's prepared statements off (None). Only the hot reads ask for them
         # (core/prepared.py): Django's own cursors bind on the client and never prepare, so no
         # other query ever reaches this threshold. Off for a pooler that cannot keep them

@@ -14,10 +14,12 @@ from retour.core.prepared import PreparedQuery
 from retour.core.sessions import SessionStore
 
 LINES = PreparedQuery(
-    lambda order_id: OrderLine.objects.filter(order_id=order_id)
-    .select_related("order__store")
-    .annotate(fulfilments=Count("fulfillment_lines"))
-    .order_by("pk")
+    lambda order_id: (
+        OrderLine.objects.filter(order_id=order_id)
+        .select_related("order__store")
+        .annotate(fulfilments=Count("fulfillment_lines"))
+        .order_by("pk")
+    )
 )
 
 
