@@ -1,4 +1,5 @@
 import base64
+import dataclasses
 import json
 import re
 
@@ -7,6 +8,7 @@ import pytest
 from retour.connectors import services
 from retour.core.actors import Actor
 from tests.connectors import shopify_samples as samples
+from tests.connectors.shopify_cost import MAX_COST, refusal, requested_cost
 from tests.logistics.fake_carrier import Answer, FakeCarrier, start
 
 SECRET = "shpss_test_secret"
@@ -46,7 +48,11 @@ class ShopifyAdmin:
     asks: a connection (`lineItems`, `shippingLines`, `fulfillmentLineItems`) one page of its
     `first` (at most 250, required) after its `after` cursor, with its `pageInfo`; a plain list
     (`transactions`, `fulfillments`) cut to its `first` when given; fields the query does not
-    name are left out."""
+    name are left out.
+
+    Each query is priced first, by Shopify's rules (`shopify_cost`): one requesting more than
+    `max_cost` points is refused whole (`MAX_COST_EXCEEDED`), the others answered with their
+    `extensions.cost.requestedQueryCost`; `costs` keeps each query's price, in order."""
 
     CONNECTIONS = ("lineItems", "shippingLines", "fulfillmentLineItems")
     LISTS = ("transactions", "fulfillments")
@@ -56,11 +62,23 @@ class ShopifyAdmin:
         self.orders = {samples.ORDER_GID: samples.order_node()}
         self.pages: list[list[dict]] = []
         self.mutation_answers: dict[str, Answer] = {}
+        self.max_cost = MAX_COST
+        self.costs: list[int] = []
         fake.on("POST", GRAPHQL, self.answer)
 
     def answer(self, recorded):
         body = recorded.json()
-        query, variables = body["query"], body["variables"]
+        cost = requested_cost(body["query"], body["variables"])
+        self.costs.append(cost)
+        if cost > self.max_cost:
+            return Answer(200, refusal(cost, self.max_cost))
+        answer = self._answer(body["query"], body["variables"])
+        if answer.status != 200 or not isinstance(answer.body, dict):
+            return answer
+        extensions = {"cost": {"requestedQueryCost": cost}}
+        return dataclasses.replace(answer, body={**answer.body, "extensions": extensions})
+
+    def _answer(self, query: str, variables: dict) -> Answer:
         for name, answer in self.mutation_answers.items():
             if name in query:
                 return answer

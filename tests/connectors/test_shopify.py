@@ -204,39 +204,54 @@ def test_backfill_imports_a_600_line_order_whole_with_one_request_per_extra_page
     (shipment,) = order.fulfillments.all()
     assert shipment.lines.count() == 300
     assert Order.objects.get(store=store_a, external_id=samples.ORDER_GID).lines.count() == 2
-    # 600 lines: pages of 250, 250, 100; 300 fulfilment lines: 250, 50. The small order: none.
-    assert _follow_ups(shopify) == [
-        (samples.BIG_ORDER_GID, "lineItems"),
-        (samples.BIG_ORDER_GID, "lineItems"),
-        (samples.BIG_FULFILLMENT, "fulfillmentLineItems"),
-    ]
+    # 600 lines: 10 with the order, then 8 pages of 75; 300 fulfilment lines: 10, 250, 40.
+    # The small order: none.
+    assert (
+        _follow_ups(shopify)
+        == [(samples.BIG_ORDER_GID, "lineItems")] * 8
+        + [(samples.BIG_FULFILLMENT, "fulfillmentLineItems")] * 2
+    )
     event = InboundEvent.objects.get(resource_id=samples.BIG_ORDER_GID)
     assert len(json.loads(event.body)["lineItems"]["nodes"]) == 600  # kept raw, whole
 
 
 def test_each_follow_up_starts_after_the_last_page_read(store_a, shopify, shopify_connection):
-    shopify.pages = [[samples.big_order_node(lines=600, fulfilled=0)]]
+    shopify.pages = [[samples.big_order_node(lines=160, fulfilled=0)]]
 
     backfill_page(shopify_connection.pk)
 
     first, *rest = shopify.reads()
-    assert "lineItems(first: 250)" in first["query"]
+    assert "lineItems(first: 10)" in first["query"]
     assert [json.loads(base64.b64decode(r["variables"]["after"])) for r in rest] == [
-        {"last": 249},
-        {"last": 499},
+        {"last": 9},
+        {"last": 84},
     ]
-    assert all("lineItems(first: 250, after: $after)" in r["query"] for r in rest)
+    assert all("lineItems(first: 75, after: $after)" in r["query"] for r in rest)
+    assert Order.objects.get().lines.count() == 160
 
 
 def test_an_order_that_fits_in_one_page_is_read_in_one_request(
     store_a, shopify, shopify_connection
 ):
-    shopify.orders[samples.BIG_ORDER_GID] = samples.big_order_node(lines=250, fulfilled=250)
+    shopify.orders[samples.BIG_ORDER_GID] = samples.big_order_node(lines=10, fulfilled=10)
     _deliver(store_a, {**samples.webhook_order(), "admin_graphql_api_id": samples.BIG_ORDER_GID})
     run_ready_jobs()
 
-    assert Order.objects.get(store=store_a).lines.count() == 250
+    assert Order.objects.get(store=store_a).lines.count() == 10
     assert len(shopify.reads()) == 1
+
+
+def test_a_page_of_small_orders_is_read_in_one_request(store_a, shopify, shopify_connection):
+    shopify.pages = [
+        [samples.order_node(id=f"gid://shopify/Order/{n}", name=f"#{n}") for n in range(1, 5)]
+    ]
+
+    step = backfill_page(shopify_connection.pk)
+
+    assert step.done
+    assert Order.objects.filter(store=store_a).count() == 4
+    (read,) = shopify.reads()
+    assert read["variables"]["first"] == 4
 
 
 def test_a_webhook_reads_its_order_whole_too(store_a, shopify, shopify_connection):
@@ -249,7 +264,7 @@ def test_a_webhook_reads_its_order_whole_too(store_a, shopify, shopify_connectio
     order = Order.objects.get(store=store_a)
     assert order.lines.count() == 600
     assert order.fulfillments.get().lines.count() == 300
-    assert len(shopify.reads()) == 4
+    assert len(shopify.reads()) == 1 + 8 + 2
 
 
 def test_every_fulfillment_and_transaction_is_read(store_a, shopify, shopify_connection):

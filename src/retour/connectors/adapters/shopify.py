@@ -9,6 +9,10 @@ Admin GraphQL API.
 - Backfill: `orders(first:, after:, sortKey: UPDATED_AT)`, the `endCursor` kept after each page.
 - An order is read whole: the nested connections (line items, shipping lines, each fulfillment's
   line items) are followed page by page (`Nested`), the plain lists asked for without `first`.
+- Every query stays well within Shopify's 1,000-point limit on a query's *requested* cost (what
+  it may return, priced before it runs: an object 1, a connection 2 + `first` × one node, nested
+  connections multiplied; `MAX_COST_EXCEEDED` otherwise, the query refused whole): small first
+  pages with the order, a few orders a backfill page, larger pages for the follow-ups alone.
 - Write-back: `refundCreate` (lines with their restock, shipping, the refunded transactions) and
   `inventoryAdjustQuantities`, each with the `@idempotent(key:)` directive that API 2026-04
   requires; store credit with `storeCreditAccountCredit`.
@@ -47,36 +51,49 @@ ZERO = Decimal("0")
 
 PAGE_INFO = "pageInfo { hasNextPage endCursor }"
 
+# Shopify refuses before running it any query whose requested cost is above 1,000 points (it
+# prices what the query *may* return: each connection as if full, nested ones multiplied). With
+# its nested first pages below, an order costs 169 points (a line item 10, a shipping line 5, a
+# fulfillment line 2, the rest 24): a backfill page of 4 orders 679, a follow-up at most 754.
+# The tests price every query the adapter sends by Shopify's rules and keep them under 800.
+ORDERS_PER_PAGE = 4
+
 
 @dataclass(frozen=True)
 class Nested:
-    """A connection inside an order (or inside one of its fulfillments). Its first page comes
-    with the order; when `hasNextPage`, the rest is read from its owner's node (`order(id:)`,
-    `fulfillment(id:)`) with `after:` the page's `endCursor`, one query per page, so that an
-    order is never imported cut short (a B2B order of 600 lines, a fulfillment of 300)."""
+    """A connection inside an order (or inside one of its fulfillments). Its first page, of
+    `first`, comes with the order; when `hasNextPage`, the rest is read from its owner's node
+    (`order(id:)`, `fulfillment(id:)`) with `after:` the page's `endCursor`, `more` at a time,
+    one query per page, so that an order is never imported cut short (a B2B order of 600 lines,
+    a fulfillment of 300). The first page is small because it is paid for in every order of a
+    backfill page, for the few orders that are large; a follow-up, alone in its query, can ask
+    for more."""
 
     owner: str  # the query root field reading the owner by its id
     name: str
     first: int
+    more: int
     fields: str
 
-    def selection(self, after: str = "") -> str:
-        return (
-            f"{self.name}(first: {self.first}{after}) {{ {PAGE_INFO} nodes {{ {self.fields} }} }}"
-        )
+    def selection(self) -> str:
+        return self._page(f"first: {self.first}")
+
+    def _page(self, args: str) -> str:
+        return f"{self.name}({args}) {{ {PAGE_INFO} nodes {{ {self.fields} }} }}"
 
     @property
     def rest_query(self) -> str:
         return (
             f"query Rest($id: ID!, $after: String!) {{ {self.owner}(id: $id) {{ "
-            f"{self.selection(', after: $after')} }} }}"
+            f"{self._page(f'first: {self.more}, after: $after')} }} }}"
         )
 
 
 LINE_ITEMS = Nested(
     "order",
     "lineItems",
-    250,
+    10,
+    75,  # 1 + 2 + 1 + 75 × 10 = 754 points
     "id sku title variantTitle quantity product { id productType } "
     "originalUnitPriceSet { shopMoney { amount } } "
     "discountAllocations { allocatedAmountSet { shopMoney { amount } } } "
@@ -85,11 +102,12 @@ LINE_ITEMS = Nested(
 SHIPPING_LINES = Nested(
     "order",
     "shippingLines",
+    5,
     20,
     "originalPriceSet { shopMoney { amount } } discountedPriceSet { shopMoney { amount } }",
 )
 FULFILLMENT_LINE_ITEMS = Nested(
-    "fulfillment", "fulfillmentLineItems", 250, "quantity lineItem { id }"
+    "fulfillment", "fulfillmentLineItems", 10, 250, "quantity lineItem { id }"
 )
 
 # `Order.transactions` and `Order.fulfillments` are plain lists, not connections: `first` would
@@ -283,7 +301,6 @@ class ShopifyConnector:
         self.base_url = base_url.rstrip("/")
         self.credentials = credentials
         self.options = options
-        self.page_size = int(options.get("page_size", 50))
 
     @property
     def restocks_with_refund(self) -> bool:
@@ -319,6 +336,17 @@ class ShopifyConnector:
     def fetch_order(self, resource_id: str) -> PlatformOrder | None:
         node = self._graphql(ORDER_QUERY, {"id": resource_id})["order"]
         return map_order(self._whole(node)) if node else None
+
+    @property
+    def page_size(self) -> int:
+        """Orders a backfill page: option `page_size`, at most `ORDERS_PER_PAGE` (more would
+        take the query past Shopify's cost limit)."""
+        given = self.options.get("page_size", ORDERS_PER_PAGE)
+        try:
+            size = int(given)
+        except (TypeError, ValueError):
+            raise ConnectorError(f"option page_size must be a number, not {given!r}") from None
+        return min(max(size, 1), ORDERS_PER_PAGE)
 
     def backfill(self, cursor: str) -> Page:
         answer = self._graphql(ORDERS_QUERY, {"first": self.page_size, "after": cursor or None})
@@ -462,12 +490,13 @@ class ShopifyConnector:
             headers={"X-Shopify-Access-Token": self.credentials.get("access_token", "")},
         )
         if answer.get("errors"):
-            throttled = any(
-                (e.get("extensions") or {}).get("code") == "THROTTLED" for e in answer["errors"]
-            )
-            raise ConnectorError(
-                "; ".join(e.get("message", "") for e in answer["errors"]), retryable=throttled
-            )
+            codes = {(e.get("extensions") or {}).get("code") for e in answer["errors"]}
+            message = "; ".join(e.get("message", "").strip() for e in answer["errors"])
+            if "MAX_COST_EXCEEDED" in codes:
+                # The same query would be refused again: not retried, shown on the connection.
+                message = f"Shopify refused a query of Retour's as too costly: {message}"
+            # THROTTLED: the bucket of points is empty for now; the job retries with backoff.
+            raise ConnectorError(message, retryable="THROTTLED" in codes)
         return answer["data"]
 
 
