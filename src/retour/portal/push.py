@@ -14,7 +14,7 @@ from retour.core.errors import InvalidRequest
 from retour.notifications import services
 from retour.notifications.vapid import installation_key
 from retour.portal.pages import Page, portal_view
-from retour.portal.tracking import _shopper_return
+from retour.portal.tracking import shopper_return
 
 MAX_BODY = 4096  # a PushSubscription's JSON is a few hundred bytes
 
@@ -62,7 +62,7 @@ def _subscription(request: HttpRequest) -> dict:
 @require_POST
 @portal_view
 def subscribe(request: HttpRequest, page: Page, rma: str) -> HttpResponse:
-    return_request = _shopper_return(request, page, rma)
+    return_request = shopper_return(request, page, rma)
     if return_request is None:  # another shopper's return and no return look the same
         return _refused(404, "not_found", _("No such return."))
     try:
@@ -77,7 +77,7 @@ def subscribe(request: HttpRequest, page: Page, rma: str) -> HttpResponse:
 @require_POST
 @portal_view
 def unsubscribe(request: HttpRequest, page: Page, rma: str) -> HttpResponse:
-    return_request = _shopper_return(request, page, rma)
+    return_request = shopper_return(request, page, rma)
     if return_request is None:
         return _refused(404, "not_found", _("No such return."))
     try:

@@ -52,7 +52,7 @@ ENDED = {
 SETTLED = {S.RESOLVED, S.CLOSED}
 
 
-def _shopper_return(request: HttpRequest, page: Page, rma: str) -> Return | None:
+def shopper_return(request: HttpRequest, page: Page, rma: str) -> Return | None:
     found = selectors.return_for_shopper(page.store.pk, rma)
     if found is None or not state.may_track(request, page.store, rma, found.order_id):
         return None
@@ -169,7 +169,7 @@ def _lines(page: Page, return_request: Return) -> list[dict[str, Any]]:
 @require_GET
 @portal_view
 def confirmation(request: HttpRequest, page: Page, rma: str) -> HttpResponse:
-    return_request = _shopper_return(request, page, rma)
+    return_request = shopper_return(request, page, rma)
     if return_request is None:
         return _forbidden(request, page)
     estimate = compute_refund(return_request, estimate=True).breakdown
@@ -206,7 +206,7 @@ def signed_link(
 @require_GET
 @portal_view
 def track(request: HttpRequest, page: Page, rma: str) -> HttpResponse:
-    return_request = _shopper_return(request, page, rma)
+    return_request = shopper_return(request, page, rma)
     if return_request is None:
         return _forbidden(request, page)
     refunds = [
@@ -256,7 +256,7 @@ def label(request: HttpRequest, page: Page, rma: str) -> HttpResponse:
 def label_pdf(request: HttpRequest, page: Page, rma: str) -> HttpResponse:
     """The label to print, for a session that may follow this return; any other request (no
     access, no such return, no label yet) gets the same 404."""
-    return_request = _shopper_return(request, page, rma)
+    return_request = shopper_return(request, page, rma)
     if return_request is None or return_request.status in ENDED:
         return _forbidden(request, page)
     shipment = return_label(return_request)
@@ -273,7 +273,7 @@ def label_pdf(request: HttpRequest, page: Page, rma: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @portal_view
 def feedback(request: HttpRequest, page: Page, rma: str) -> HttpResponse:
-    return_request = _shopper_return(request, page, rma)
+    return_request = shopper_return(request, page, rma)
     if return_request is None:
         return _forbidden(request, page)
     if return_request.status not in SETTLED:
