@@ -5,6 +5,7 @@ import pytest
 from django.core.files.base import ContentFile
 from playwright.sync_api import expect
 
+from retour.commerce.models import StockLevel
 from retour.events.models import OutboxEvent
 from retour.portal.models import Photo
 from retour.returns import services
@@ -13,7 +14,7 @@ from retour.returns.models import Claim
 from retour.returns.services import LineRequest
 from tests.browser.accessibility import serious_violations
 from tests.browser.staff import sign_in
-from tests.factories import SYSTEM, OrderFactory
+from tests.factories import SYSTEM, OrderFactory, WarehouseFactory
 from tests.portal.helpers import image_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -45,6 +46,8 @@ def test_a_claim_from_the_list_to_its_approval(store_a, owner, live_server, page
         actor=SYSTEM,
         description="The box arrived crushed.",
     )
+    variant = order.lines.get().variant  # the replacement is taken from the stock
+    StockLevel.objects.create(warehouse=WarehouseFactory(store=store_a), variant=variant, on_hand=3)
     photo = Photo(store=store_a, claim=claim, width=64, height=48)
     photo.file.save("crushed.jpg", ContentFile(image_bytes()), save=False)
     photo.save()
@@ -75,7 +78,9 @@ def test_a_claim_from_the_list_to_its_approval(store_a, owner, live_server, page
     page.get_by_role("button", name=f"Confirm: {total}").click()
 
     expect(page.locator(".messages")).to_contain_text("Claim approved (Replacement)")
-    expect(page.locator("#claim-status")).to_have_text("Approved · Replacement")
+    expect(page.locator("#claim-status")).to_have_text("Resolved · Replacement")
+    expect(page.locator("#claim-replacements")).to_contain_text(f"1 × {variant.sku}")
+    _checked(page)
     decided = Claim.objects.get(pk=claim.pk)
-    assert (decided.status, decided.resolution) == (ClaimStatus.APPROVED, "replacement")
+    assert (decided.status, decided.resolution) == (ClaimStatus.RESOLVED, "replacement")
     assert OutboxEvent.objects.filter(type="claim.approved").count() == 1

@@ -14,6 +14,7 @@ from retour.demo.generator import (
     ean13,
     generate,
 )
+from retour.refunds.models import Refund
 from retour.returns.models import Claim, Return, ReturnReason
 
 pytestmark = pytest.mark.django_db
@@ -105,6 +106,7 @@ def test_same_seed_same_orders():
     Store.objects.get(slug="demo-en")  # exists once
     assert Order.objects.aggregate(total=Sum("total"))["total"] > 0
     Return.objects.all().delete()
+    Refund.objects.all().delete()  # the approved claim's refund
     Claim.objects.all().delete()
     Order.objects.all().delete()
     Store.objects.all().delete()

@@ -2,11 +2,15 @@
 
 import pytest
 
+from retour.core.actors import Actor
 from retour.notifications.adapters.base import PermanentFailure
 from retour.notifications.adapters.twilio import TwilioGateway
 from retour.notifications.models import Delivery
+from retour.refunds import claims
+from retour.refunds import services as refunds
+from retour.refunds.models import Refund
 from retour.returns import services as returns
-from tests.factories import SYSTEM
+from tests.factories import SYSTEM, UserFactory
 from tests.notifications.helpers import drain, open_return
 
 
@@ -50,3 +54,26 @@ def test_refused_credentials_are_a_permanent_failure(twilio):
     )
     with pytest.raises(PermanentFailure):
         gateway.send(to="+33611223344", body="hi", idempotency_key="k")
+
+
+def test_a_claims_refund_sms_names_the_claim(order_a, twilio, smtp):
+    order_a.customer.phone = "+33611223344"
+    order_a.customer.locale = "fr"
+    order_a.customer.save()
+    claim = returns.create_claim(
+        order=order_a,
+        kind="damaged",
+        lines=[returns.LineRequest(order_a.lines.order_by("id").first().pk, 1)],
+        actor=SYSTEM,
+    )
+    claims.decide_claim(claim=claim, actor=SYSTEM, approve=True, resolution="refund")
+    refund = Refund.objects.get(claim=claim)
+    refunds.process_refund(refund.pk)  # the store's manual gateway: finance records it
+    refunds.record_manual_refund(
+        allocation=refund.allocations.get(), reference="VIR-1", actor=Actor.staff(UserFactory())
+    )
+    drain()
+
+    [sms] = twilio.received
+    assert claim.number in sms["Body"]
+    assert "réclamation" in sms["Body"]

@@ -1,11 +1,12 @@
 """Response and request bodies of the API (order input lives in `commerce.inputs`)."""
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
 from ninja import Field, Schema
 
+from retour.refunds.selectors import claim_refund, claim_replacements
 from retour.returns.lifecycle import allowed_transitions
 
 
@@ -217,6 +218,25 @@ class ClaimLineOut(Schema):
     quantity: int
 
 
+class ClaimRefundOut(Schema):
+    """The refund an approved claim gets (requested with the approval, then sent by the jobs)."""
+
+    reference: str
+    status: str
+    amount: Decimal
+    currency: str
+    expected_by: date | None
+
+
+class ClaimReplacementOut(Schema):
+    """A replacement an approved claim gets: the same variant, reserved and ordered."""
+
+    sku: str = Field(..., alias="variant.sku")
+    quantity: int
+    status: str
+    order_number: str | None = Field(None, alias="replacement_order.number")
+
+
 class ClaimOut(Schema):
     number: str
     order_number: str = Field(..., alias="order.number")
@@ -226,10 +246,20 @@ class ClaimOut(Schema):
     description: str
     created_at: datetime
     lines: list[ClaimLineOut]
+    refund: ClaimRefundOut | None = None
+    replacements: list[ClaimReplacementOut] = []
 
     @staticmethod
     def resolve_lines(obj) -> list:
         return list(obj.lines.all())
+
+    @staticmethod
+    def resolve_refund(obj):
+        return claim_refund(obj)
+
+    @staticmethod
+    def resolve_replacements(obj) -> list:
+        return claim_replacements(obj)
 
 
 class ClaimDecisionIn(Schema):

@@ -302,7 +302,7 @@ def _return_id(kind: str, payload: Mapping[str, Any]) -> int | None:
     if kind == WriteBackKind.STORE_CREDIT:
         refund = Refund.objects.filter(reference=payload["store_credit"]["reference"]).first()
         return refund.return_request_id if refund else None
-    return payload["return"]["id"]
+    return (payload.get("return") or {}).get("id")  # None for a claim's refund
 
 
 def _platform_parts(refund_id: int):
@@ -386,7 +386,7 @@ def _refund_facts(refund: Refund, carried: Mapping[int, int]) -> RefundFacts:
         order_external_id=refund.order.external_id,
         currency=refund.currency,
         reference=refund.reference,
-        rma=refund.return_request.rma,
+        rma=refund.return_request.rma if refund.return_request else refund.claim.number,
         lines=[
             RefundLineFacts(
                 line.order_line.external_id,
@@ -428,7 +428,7 @@ def _credit_facts(write_back: WriteBack) -> CreditFacts:
 def _build_refund(write_back: WriteBack, connector: Connector) -> dict[str, Any]:
     """The refund's request, carrying the restocks of its lines not sent yet (the platform
     restocks with the refund): those are marked included, so that their own jobs send nothing."""
-    refund = Refund.objects.select_related("order", "return_request").get(
+    refund = Refund.objects.select_related("order", "return_request", "claim").get(
         pk=write_back.source["refund"]["id"]
     )
     carry: list[WriteBack] = []

@@ -43,6 +43,7 @@ from retour.demo.data import (
     ProductSpec,
     StoreSpec,
 )
+from retour.refunds import claims
 from retour.returns import services
 from retour.returns.choices import ClaimKind, ClaimResolution, Resolution, ReturnMethod
 from retour.returns.services import install_default_reasons
@@ -647,7 +648,7 @@ def _create_claims(ctx: _Context) -> int:
             actor=ACTOR,
         )
         if resolution:
-            services.decide_claim(claim=claim, actor=ACTOR, approve=True, resolution=resolution)
+            claims.decide_claim(claim=claim, actor=ACTOR, approve=True, resolution=resolution)
         made += 1
     return made
 

@@ -151,6 +151,10 @@ SMS_TEXTS = {
     "return.received": _("%(store)s: we have received your return %(rma)s."),
     "refund.succeeded": _("%(store)s: your refund for return %(rma)s is on its way."),
 }
+# A claim's refund names the claim: no return, nothing came back.
+CLAIM_SMS_TEXTS = {
+    "refund.succeeded": _("%(store)s: your refund for claim %(claim)s is on its way."),
+}
 
 
 def sms_gateway() -> MessageGateway | None:
@@ -178,10 +182,13 @@ class SmsChannel:
     def text(self, delivery: Delivery) -> str:
         event, store = delivery.event, delivery.event.store
         rma = (event.payload.get("return") or {}).get("rma", "")
+        claim = (event.payload.get("claim") or {}).get("number", "")
+        texts = CLAIM_SMS_TEXTS if claim and not rma else SMS_TEXTS
         with translation.override(delivery.language or "en"):
-            return str(SMS_TEXTS[event.type]) % {
+            return str(texts[event.type]) % {
                 "store": store.name,
                 "rma": rma,
+                "claim": claim,
                 "url": return_url(store, rma),
             }
 

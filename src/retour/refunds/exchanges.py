@@ -45,12 +45,14 @@ from retour.refunds.models import Exchange, RefundSettings
 from retour.refunds.services import (
     AUTOMATIC,
     _refunded_units_by_order_line,
+    claim_breakdown,
     order_input,
     trigger_passed,
 )
 from retour.returns import lifecycle
 from retour.returns.links import tracking_path
-from retour.returns.models import Return, ReturnLine
+from retour.returns.models import Claim, Return, ReturnLine
+from retour.returns.services import resolve_claim
 
 logger = logging.getLogger(__name__)
 
@@ -279,6 +281,64 @@ def record_difference_paid(
     return exchange
 
 
+@transaction.atomic
+def send_claim_replacements(*, claim: Claim, actor: Actor) -> list[Exchange]:
+    """A claim approved with a replacement: the same variant for each claimed line, reserved in
+    the store's default warehouse and ordered at once as an exchange is (a replacement order
+    the shopper pays nothing for: no money moves), then the claim is resolved. One line out of
+    stock refuses them all (`OutOfStock`; the caller's transaction rolls back), so that staff
+    can approve with a refund instead. Called again, it gives back the replacements it made."""
+    claim = Claim.objects.select_for_update().select_related("order").get(pk=claim.pk)
+    made = list(
+        Exchange.objects.filter(claim_line__claim=claim)
+        .exclude(status=ExchangeStatus.RELEASED)
+        .order_by("pk")
+    )
+    if made:
+        return made
+    warehouse = (
+        Warehouse.objects.filter(store_id=claim.store_id).order_by("-is_default", "id").first()
+    )
+    if warehouse is None:
+        raise InvalidRequest(_("The store has no warehouse to take the replacement from."))
+    paid = {line.line_id: line.paid for line in claim_breakdown(claim).lines}
+    for line in claim.lines.select_related("order_line__variant").order_by("id"):
+        variant = line.order_line.variant
+        if variant is None:
+            raise InvalidRequest(
+                _("“%(item)s” is not in the catalogue: approve the claim with a refund instead.")
+                % {"item": line.order_line.title}
+            )
+        exchange = Exchange.objects.create(
+            store_id=claim.store_id,
+            claim_line=line,
+            variant=variant,
+            warehouse=warehouse,
+            quantity=line.quantity,
+            currency=claim.order.currency,
+            returned_value=paid[line.order_line_id],
+            new_value=paid[line.order_line_id],
+            price_difference=0,
+        )
+        try:
+            _reserve(
+                warehouse=warehouse,
+                variant=variant,
+                quantity=line.quantity,
+                reference=f"exchange:{exchange.pk}",
+            )
+        except OutOfStock as error:
+            raise OutOfStock(
+                _("“%(sku)s” is out of stock: approve the claim with a refund instead.")
+                % {"sku": variant.sku},
+                variant_id=variant.pk,
+            ) from error
+        made.append(exchange)
+    orders = [place_replacement_order(exchange=exchange, actor=actor) for exchange in made]
+    resolve_claim(claim=claim, actor=actor, reference=", ".join(order.number for order in orders))
+    return made
+
+
 def order_reserved_replacements(*, return_id: int, actor: Actor) -> list[Order]:
     """The return reached its trigger: order the replacements whose stock waits reserved (the
     ones waiting for their price difference are ordered when it is paid)."""
@@ -366,14 +426,17 @@ def place_replacement_order(*, exchange: Exchange, actor: Actor) -> Order:
     """Create the replacement order (shipped by the shop like any order): the reservation
     becomes the order's line. Called when the store's trigger is met, or at once for an
     instant exchange."""
+    # Only the exchange's row: PostgreSQL cannot lock the nullable side of the outer joins (an
+    # exchange is of a return or of a claim).
     exchange = (
-        Exchange.objects.select_for_update()
-        .select_related("return_request__order", "variant__product")
+        Exchange.objects.select_for_update(of=("self",))
+        .select_related("return_request__order", "claim_line__claim__order", "variant__product")
         .get(pk=exchange.pk)
     )
     if exchange.status != ExchangeStatus.RESERVED:
         raise Conflict(_("This exchange cannot be ordered now (“%s”).") % exchange.status)
-    original = exchange.return_request.order
+    claim = exchange.claim_line.claim if exchange.claim_line_id else None
+    original = claim.order if claim else exchange.return_request.order
     now = timezone.now()
     paid_by_return = min(exchange.returned_value, exchange.new_value)
     replacement = Order.objects.create(
@@ -415,6 +478,24 @@ def place_replacement_order(*, exchange: Exchange, actor: Actor) -> Order:
     Exchange.objects.filter(pk=exchange.pk).update(
         status=ExchangeStatus.ORDERED, replacement_order=replacement
     )
+    data = {"exchange": exchange.pk, "order": replacement.number}
+    if claim is not None:
+        record_audit(
+            store=original.store,
+            actor=actor,
+            verb="exchange.ordered",
+            obj=replacement,
+            data={"exchange": exchange.pk, "claim": claim.number},
+        )
+        # The claim's history shows the replacement ordered (its page reads the audit log).
+        record_audit(
+            store=original.store,
+            actor=actor,
+            verb="claim.replacement_ordered",
+            obj=claim,
+            data=data,
+        )
+        return replacement
     record_audit(
         store=original.store,
         actor=actor,
@@ -422,12 +503,7 @@ def place_replacement_order(*, exchange: Exchange, actor: Actor) -> Order:
         obj=replacement,
         data={"exchange": exchange.pk, "return": exchange.return_request.rma},
     )
-    lifecycle.record_event(
-        exchange.return_request,
-        "exchange_ordered",
-        actor=actor,
-        data={"exchange": exchange.pk, "order": replacement.number},
-    )
+    lifecycle.record_event(exchange.return_request, "exchange_ordered", actor=actor, data=data)
     return replacement
 
 
@@ -459,4 +535,5 @@ __all__ = [
     "release_exchange",
     "request_exchange",
     "request_exchanges",
+    "send_claim_replacements",
 ]

@@ -22,9 +22,12 @@ from retour.refunds.adapters import TransientGatewayError
 from retour.refunds.choices import RefundTrigger
 from retour.refunds.models import Refund, RefundSettings
 
-# Events of a refund that may be sent now (the return's events carry the refund's reference).
+# Events of a refund that may be sent now (the return's or claim's events carry the refund's
+# reference).
 _SEND_NOW = frozenset(
-    {"return.refund_requested", "return.refund_approved", "return.refund_retried"}
+    f"{subject}.refund_{step}"
+    for subject in ("return", "claim")
+    for step in ("requested", "approved", "retried")
 )
 
 

@@ -31,7 +31,7 @@ from retour.refunds.choices import (
     ShippingRule,
 )
 from retour.refunds.crypto import decrypt_secret, encrypt_secret
-from retour.returns.models import Return, ReturnLine
+from retour.returns.models import Claim, ClaimLine, Return, ReturnLine
 
 MONEY_FIELD = models.DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES)
 
@@ -127,10 +127,17 @@ class RefundSettings(models.Model):
 
 
 class Refund(models.Model):
-    """Money given back for some units of a return, split over one or more destinations."""
+    """Money given back for some units of a return — or of an approved claim, where nothing comes
+    back — split over one or more destinations. Exactly one of `return_request` and `claim` is
+    set; both go through the same pipeline (request, process, record the outcome)."""
 
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="refunds")
-    return_request = models.ForeignKey(Return, on_delete=models.PROTECT, related_name="refunds")
+    return_request = models.ForeignKey(
+        Return, on_delete=models.PROTECT, null=True, blank=True, related_name="refunds"
+    )
+    claim = models.ForeignKey(
+        Claim, on_delete=models.PROTECT, null=True, blank=True, related_name="refunds"
+    )
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
     reference = models.CharField(_("reference"), max_length=20, unique=True)
     sequence = models.PositiveIntegerField(help_text=_("1 for the return's first refund, …"))
@@ -190,6 +197,17 @@ class Refund(models.Model):
                 condition=Q(includes_shipping=True) & ~Q(status=RefundStatus.CANCELLED),
                 name="refund_shipping_once_per_order",
             ),
+            # A claim is refunded once: its refund is retried or cancelled, never doubled.
+            models.UniqueConstraint(
+                fields=["claim"],
+                condition=~Q(status=RefundStatus.CANCELLED),
+                name="refund_once_per_claim",
+            ),
+            models.CheckConstraint(
+                condition=Q(return_request__isnull=False, claim__isnull=True)
+                | Q(return_request__isnull=True, claim__isnull=False),
+                name="refund_of_return_or_claim",
+            ),
             models.CheckConstraint(condition=Q(amount__gte=0), name="refund_amount_positive"),
         ]
         # The refunds of a period, for the insights' costs.
@@ -200,10 +218,13 @@ class Refund(models.Model):
 
 
 class RefundLine(models.Model):
-    """Units of one return line this refund pays for."""
+    """Units of one order line this refund pays for: of a return line, or of a claim (no return
+    line then). Summed per order line, they are what can no longer be refunded."""
 
     refund = models.ForeignKey(Refund, on_delete=models.CASCADE, related_name="lines")
-    return_line = models.ForeignKey(ReturnLine, on_delete=models.PROTECT, related_name="+")
+    return_line = models.ForeignKey(
+        ReturnLine, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="+")
     quantity = models.PositiveIntegerField()
     amount = money_field(_("amount"))
@@ -307,11 +328,20 @@ class StoreCreditEntry(models.Model):
 
 
 class Exchange(models.Model):
-    """A returned unit swapped for another variant, with the new stock reserved at request."""
+    """A returned unit swapped for another variant, with the new stock reserved at request — or
+    the replacement of a claim's units (same variant, nothing comes back, no money): exactly one
+    of `return_line` and `claim_line` is set."""
 
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="exchanges")
-    return_request = models.ForeignKey(Return, on_delete=models.PROTECT, related_name="exchanges")
-    return_line = models.ForeignKey(ReturnLine, on_delete=models.PROTECT, related_name="+")
+    return_request = models.ForeignKey(
+        Return, on_delete=models.PROTECT, null=True, blank=True, related_name="exchanges"
+    )
+    return_line = models.ForeignKey(
+        ReturnLine, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    claim_line = models.ForeignKey(
+        ClaimLine, on_delete=models.PROTECT, null=True, blank=True, related_name="replacements"
+    )
     variant = models.ForeignKey(Variant, on_delete=models.PROTECT, related_name="+")
     warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
     quantity = models.PositiveIntegerField()
@@ -350,6 +380,18 @@ class Exchange(models.Model):
                 fields=["return_line"],
                 condition=~Q(status=ExchangeStatus.RELEASED),
                 name="exchange_one_live_per_line",
+            ),
+            models.UniqueConstraint(
+                fields=["claim_line"],
+                condition=~Q(status=ExchangeStatus.RELEASED),
+                name="exchange_one_live_per_claim_line",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    return_line__isnull=False, return_request__isnull=False, claim_line=None
+                )
+                | Q(return_line=None, return_request=None, claim_line__isnull=False),
+                name="exchange_of_return_or_claim",
             ),
             models.UniqueConstraint(
                 fields=["store", "request_key", "return_line"],

@@ -11,7 +11,7 @@ from django.utils import timezone
 from retour.core.money import ZERO
 from retour.refunds.choices import IN_FLIGHT_STATUSES, Destination, ExchangeStatus, RefundStatus
 from retour.refunds.models import Exchange, Refund, RefundAllocation, RefundLine
-from retour.returns.models import Return
+from retour.returns.models import Claim, Return
 
 
 def refunds_for_shopper(return_request: Return) -> list[dict[str, Any]]:
@@ -63,11 +63,11 @@ def refunds_near_deadline(
 
 
 def refunds_of_store(store_id: int) -> QuerySet[Refund]:
-    """A store's refunds with what the API shows of each (return, order, units, parts and their
-    payments) loaded in a fixed number of queries, newest first."""
+    """A store's refunds with what the API shows of each (return or claim, order, units, parts
+    and their payments) loaded in a fixed number of queries, newest first."""
     return (
         Refund.objects.filter(store_id=store_id)
-        .select_related("return_request", "order")
+        .select_related("return_request", "claim", "order")
         .prefetch_related(
             "lines",
             Prefetch(
@@ -94,3 +94,20 @@ def payments_due(return_request: Return) -> list[dict[str, Any]]:
         .exclude(payment_link="")
         .order_by("pk")
     ]
+
+
+def claim_refund(claim: Claim) -> Refund | None:
+    """The refund of a claim: the one not cancelled, else the last one cancelled. Reads
+    `claim.refunds.all()`, so a list prefetches `refunds` once for every claim."""
+    refunds = sorted(claim.refunds.all(), key=lambda refund: refund.pk)
+    live = [refund for refund in refunds if refund.status != RefundStatus.CANCELLED]
+    return (live or refunds or [None])[-1]
+
+
+def claim_replacements(claim: Claim) -> list[Exchange]:
+    """The replacements sent for a claim's units, with their variant and order (one query)."""
+    return list(
+        Exchange.objects.filter(claim_line__claim=claim)
+        .select_related("variant", "replacement_order")
+        .order_by("pk")
+    )

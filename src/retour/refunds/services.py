@@ -83,11 +83,17 @@ from retour.refunds.models import (
 )
 from retour.refunds.terms import Units, policy_terms
 from retour.returns import lifecycle
-from retour.returns.choices import LineStatus, Resolution, ReturnMethod
+from retour.returns.choices import (
+    ClaimResolution,
+    ClaimStatus,
+    LineStatus,
+    Resolution,
+    ReturnMethod,
+)
 from retour.returns.choices import ReturnStatus as S
 from retour.returns.deadlines import legal_refund_deadline
 from retour.returns.models import Claim, Return, ReturnLine
-from retour.returns.services import resolve_return
+from retour.returns.services import claim_payload, resolve_claim, resolve_return
 
 logger = logging.getLogger(__name__)
 
@@ -200,23 +206,31 @@ def order_input(order: Order, lines: Sequence[OrderLine] | None = None) -> Order
 def claim_breakdown(claim: Claim) -> Breakdown:
     """What the shopper paid for a claim's units (discounts spread as for a return's refund; no
     shipping, no fees): the money an approved claim gives back or replaces. Reads the claim's
-    lines and its order's lines (prefetched by `returns.claims.claim_for_staff`)."""
+    lines and its order's lines (prefetched by `returns.claims.claim_for_staff`), and in one
+    query the units other refunds (returns' or claims') already paid on the order's lines: the
+    claim's units take the next slices of each line, so that everything refunded on a line adds
+    up to at most what was paid for it. Raises `InvalidRequest` when more units would be paid
+    back than were bought."""
     units = [
         UnitsInput(line_id=line.order_line_id, quantity=line.quantity) for line in claim.lines.all()
     ]
-    return calculate(order_input(claim.order), RefundInput(units=units))
+    done = _refunded_units_by_order_line(claim.order_id, exclude=Q(refund__claim_id=claim.pk))
+    try:
+        return calculate(order_input(claim.order), RefundInput(units=units, already_refunded=done))
+    except CalculationError as error:
+        raise InvalidRequest(_("These items are already refunded.")) from error
 
 
 def _live_refund_lines(**filters: Any):
     return RefundLine.objects.filter(**filters).exclude(refund__status=RefundStatus.CANCELLED)
 
 
-def _refunded_units_by_order_line(order_id: int) -> dict[int, int]:
-    rows = (
-        _live_refund_lines(refund__order_id=order_id)
-        .values("order_line_id")
-        .annotate(units=Sum("quantity"))
-    )
+def _refunded_units_by_order_line(order_id: int, exclude: Q | None = None) -> dict[int, int]:
+    """Units of each order line in refunds not cancelled: returns' and claims' alike."""
+    lines = _live_refund_lines(refund__order_id=order_id)
+    if exclude is not None:
+        lines = lines.exclude(exclude)
+    rows = lines.values("order_line_id").annotate(units=Sum("quantity"))
     return {row["order_line_id"]: row["units"] for row in rows}
 
 
@@ -537,6 +551,91 @@ def _replayed(return_request: Return, request_key: str) -> Refund | None:
     return found
 
 
+@transaction.atomic
+def request_claim_refund(*, claim: Claim, actor: Actor) -> Refund:
+    """Record the refund of a claim approved with a refund: what the shopper paid for its units
+    (`claim_breakdown`), back to the order's payments. It is the same refund as a return's from
+    here on: its parts reserve the payments' headroom in this transaction, `process_refund`
+    sends them after commit (enqueued by the `claim.refund_requested` event, else swept), four
+    eyes above the store's threshold. Once per claim: called again, it gives back the refund it
+    made — checked under the claim's row lock, and the `refund_once_per_claim` constraint backs
+    it up. `refunds.claims.decide_claim` calls it in the approval's transaction."""
+    settings = RefundSettings.for_store(claim.store_id)
+    # Lock order: Order → Claim → Payments (by pk), as a return's refund takes Order → Return.
+    order = Order.objects.select_for_update().get(pk=claim.order_id)
+    claim = Claim.objects.select_for_update().select_related("store", "order").get(pk=claim.pk)
+    made = claim.refunds.exclude(status=RefundStatus.CANCELLED).first()
+    if made is not None:
+        return made
+    if claim.status != ClaimStatus.APPROVED or claim.resolution != ClaimResolution.REFUND:
+        raise RefundNotDue(_("Only a claim approved with a refund is refunded."))
+    payments = list(Payment.objects.select_for_update().filter(order=order).order_by("pk"))
+    breakdown = claim_breakdown(claim)
+    total = breakdown.total
+    if total <= 0:
+        raise NothingToRefund(_("Nothing was paid for these items: send a replacement instead."))
+    parts = split_over_payments(
+        total, payment_balances(payments), order.currency, gift_card_first=settings.gift_card_first
+    )
+    needs_approval = (
+        settings.four_eyes_threshold is not None and total > settings.four_eyes_threshold
+    )
+    sequence = claim.refunds.count() + 1  # a cancelled refund keeps its key: the next is new
+    now = timezone.now()
+    refund = _insert_refund(
+        store_id=claim.store_id,
+        claim=claim,
+        order=order,
+        sequence=sequence,
+        idempotency_key=f"retour-{claim.number}-{sequence}",
+        status=RefundStatus.AWAITING_APPROVAL if needs_approval else RefundStatus.REQUESTED,
+        currency=order.currency,
+        amount=total,
+        breakdown=breakdown.as_json(),
+        expected_by=_arrival(True, settings, now),
+        next_try_at=now,
+        **actor.audit_fields(),
+    )
+    RefundLine.objects.bulk_create(
+        RefundLine(
+            refund=refund, order_line_id=line.line_id, quantity=line.quantity, amount=line.amount
+        )
+        for line in breakdown.lines
+    )
+    RefundAllocation.objects.bulk_create(_allocations(refund, parts, {}))
+    data = {
+        "refund": refund.reference,
+        "amount": str(total),
+        "currency": order.currency,
+        "awaiting_approval": needs_approval,
+    }
+    _record(refund, "refund_requested", actor=actor, data=data)
+    record_audit(store=claim.store, actor=actor, verb="refund.requested", obj=refund, data=data)
+    return refund
+
+
+def _record(refund: Refund, kind: str, *, actor: Actor, data: dict[str, Any]) -> None:
+    """Write a step of a refund to what it refunds: the return's events (which emit
+    `return.<kind>`), or the claim's audit trail and the outbox event `claim.<kind>`. The refund
+    jobs send a requested, approved or retried refund on either event."""
+    if refund.claim_id is None:
+        lifecycle.record_event(refund.return_request, kind, actor=actor, data=data)
+        return
+    claim = refund.claim
+    record_audit(store=claim.store, actor=actor, verb=f"claim.{kind}", obj=claim, data=data)
+    emit(f"claim.{kind}", store_id=refund.store_id, payload={**claim_payload(claim), "data": data})
+
+
+def _lock_refunded(refund: Refund) -> Return | Claim:
+    """Lock the return or claim a refund pays for (before the payments, as `request_refund` and
+    `request_claim_refund` do)."""
+    if refund.claim_id is None:
+        return Return.objects.select_for_update().get(pk=refund.return_request_id)
+    return (
+        Claim.objects.select_for_update().select_related("store", "order").get(pk=refund.claim_id)
+    )
+
+
 def _exchange_value_left(return_request: Return) -> Decimal:
     """What the shopper paid for the units of the return's live exchanges and that no refund
     has given to the exchange yet: it pays for the replacement, it does not go back to the card
@@ -610,9 +709,7 @@ def approve_refund(*, refund: Refund, actor: Actor) -> Refund:
         next_try_at=now,
     )
     refund.refresh_from_db()
-    lifecycle.record_event(
-        refund.return_request, "refund_approved", actor=actor, data={"refund": refund.reference}
-    )
+    _record(refund, "refund_approved", actor=actor, data={"refund": refund.reference})
     return refund
 
 
@@ -643,11 +740,8 @@ def cancel_refund(*, refund: Refund, actor: Actor, reason: str = "") -> Refund:
     )
     Refund.objects.filter(pk=refund.pk).update(status=RefundStatus.CANCELLED, next_try_at=None)
     refund.refresh_from_db()
-    lifecycle.record_event(
-        refund.return_request,
-        "refund_cancelled",
-        actor=actor,
-        data={"refund": refund.reference, "reason": reason},
+    _record(
+        refund, "refund_cancelled", actor=actor, data={"refund": refund.reference, "reason": reason}
     )
     return refund
 
@@ -769,8 +863,10 @@ def process_refund(
 
 
 def refund_payload(refund: Refund) -> dict[str, Any]:
-    """The outbox payload of a refund event (platform sync, e-mails, webhooks): self-contained."""
+    """The outbox payload of a refund event (platform sync, e-mails, webhooks): self-contained.
+    `return` is None for a claim's refund, and `claim` for a return's."""
     return_request = refund.return_request
+    claim = refund.claim
     return {
         "refund": {
             "id": refund.pk,
@@ -794,13 +890,14 @@ def refund_payload(refund: Refund) -> dict[str, Any]:
             "differences": refund.differences,
             "last_error": refund.last_error,
         },
-        "return": {"id": return_request.pk, "rma": return_request.rma},
+        "return": {"id": return_request.pk, "rma": return_request.rma} if return_request else None,
+        "claim": {"id": claim.pk, "number": claim.number, "kind": claim.kind} if claim else None,
         "order": {
             "id": refund.order_id,
             "number": refund.order.number,
             "email": refund.order.email,
         },
-        "locale": return_request.locale,
+        "locale": return_request.locale if return_request else "",
     }
 
 
@@ -809,8 +906,8 @@ def _alert(refund: Refund, message: str) -> None:
         "refund needs attention",
         extra={"refund": refund.reference, "store": refund.store_id, "error": message},
     )
-    lifecycle.record_event(
-        refund.return_request,
+    _record(
+        refund,
         "refund_alert",
         actor=Actor.system("refunds"),
         data={"refund": refund.reference, "error": message},
@@ -879,13 +976,16 @@ def record_outcome(
     finance for manual refunds), and settle the refund when every part is settled."""
     now = now or timezone.now()
     actor = actor or Actor.system("refunds")
-    found = Refund.objects.select_related("return_request").get(pk=refund_id)
+    found = Refund.objects.get(pk=refund_id)
     settings = settings or RefundSettings.for_store(found.store_id)
-    # Lock order: Return → Payments (by pk) → Refund, as in `request_refund`.
-    return_request = Return.objects.select_for_update().get(pk=found.return_request_id)
+    # Lock order: Return (or Claim) → Payments (by pk) → Refund, as in `request_refund`.
+    refunded = _lock_refunded(found)
     list(Payment.objects.select_for_update().filter(order_id=found.order_id).order_by("pk"))
     refund = Refund.objects.select_for_update().select_related("order__store").get(pk=refund_id)
-    refund.return_request = return_request
+    if isinstance(refunded, Claim):
+        refund.claim = refunded
+    else:
+        refund.return_request = refunded
     if refund.status == RefundStatus.CANCELLED:
         return refund
     errors: list[str] = []
@@ -978,7 +1078,6 @@ def _arrival(card: bool, settings: RefundSettings, now: datetime) -> date:
 
 def _on_success(refund: Refund, actor: Actor) -> None:
     _update_financial_status(refund.order_id)
-    return_request = refund.return_request
     data = {
         "refund": refund.reference,
         "amount": str(quantize(refund.amount, refund.currency)),
@@ -987,11 +1086,16 @@ def _on_success(refund: Refund, actor: Actor) -> None:
         "expected_by": refund.expected_by.isoformat() if refund.expected_by else "",
         "methods": sorted(set(refund.allocations.values_list("destination", flat=True))),
     }
-    lifecycle.record_event(return_request, "refund_succeeded", actor=actor, data=data)
+    _record(refund, "refund_succeeded", actor=actor, data=data)
     record_audit(
         store=refund.order.store, actor=actor, verb="refund.succeeded", obj=refund, data=data
     )
+    # The shopper's e-mail (reference, expected arrival) and the platform's write-back.
     emit("refund.succeeded", store_id=refund.store_id, payload=refund_payload(refund))
+    if refund.claim_id is not None:
+        resolve_claim(claim=refund.claim, actor=actor, reference=refund.reference)
+        return
+    return_request = refund.return_request
     if lifecycle.can_transition(return_request.status, S.RESOLVED):
         resolve_return(
             return_request=return_request,
@@ -1060,7 +1164,7 @@ def retry_refund(*, refund: Refund, actor: Actor) -> Refund:
     gateway may have made them); parts the gateway refused get a new attempt and key, after
     their payment's headroom is checked again under the lock."""
     found = Refund.objects.get(pk=refund.pk)
-    Return.objects.select_for_update().get(pk=found.return_request_id)
+    _lock_refunded(found)
     payments = list(
         Payment.objects.select_for_update().filter(order_id=found.order_id).order_by("pk")
     )
@@ -1084,9 +1188,7 @@ def retry_refund(*, refund: Refund, actor: Actor) -> Refund:
         status=RefundStatus.PROCESSING, tries=0, next_try_at=timezone.now(), last_error=""
     )
     refund.refresh_from_db()
-    lifecycle.record_event(
-        refund.return_request, "refund_retried", actor=actor, data={"refund": refund.reference}
-    )
+    _record(refund, "refund_retried", actor=actor, data={"refund": refund.reference})
     return refund
 
 

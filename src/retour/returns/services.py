@@ -626,11 +626,30 @@ def decide_claim(
         obj=claim,
         data={"resolution": claim.resolution, "reason": reason},
     )
-    emit(f"claim.{claim.status}", store_id=claim.store_id, payload=_claim_payload(claim, reason))
+    emit(f"claim.{claim.status}", store_id=claim.store_id, payload=claim_payload(claim, reason))
     return claim
 
 
-def _claim_payload(claim: Claim, reason: str) -> dict[str, Any]:
+@transaction.atomic
+def resolve_claim(*, claim: Claim, actor: Actor, reference: str = "") -> Claim:
+    """An approved claim got what it was approved for (its refund paid): resolved. Once: an
+    already resolved claim is left as it is."""
+    claim = Claim.objects.select_for_update().select_related("store").get(pk=claim.pk)
+    if claim.status != ClaimStatus.APPROVED:
+        return claim
+    claim.status = ClaimStatus.RESOLVED
+    claim.save(update_fields=["status", "updated_at"])
+    record_audit(
+        store=claim.store,
+        actor=actor,
+        verb="claim.resolved",
+        obj=claim,
+        data={"resolution": claim.resolution, "reference": reference},
+    )
+    return claim
+
+
+def claim_payload(claim: Claim, reason: str = "") -> dict[str, Any]:
     """What webhooks and the shopper's e-mail get: the claim as decided, with its items."""
     lines = claim.lines.select_related("order_line").order_by("id")
     return {

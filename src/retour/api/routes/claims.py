@@ -4,6 +4,7 @@ from ninja import Router, Status
 from retour.accounts.scopes import Scope
 from retour.api.schemas import ClaimDecisionIn, ClaimIn, ClaimOut, ErrorOut
 from retour.core.errors import NotFound
+from retour.refunds.claims import decide_claim as settle_claim
 from retour.returns import services
 from retour.returns.models import Claim
 from retour.returns.selectors import find_order
@@ -16,7 +17,7 @@ def _claim(store_id: int, number: str) -> Claim:
     claim = (
         Claim.objects.filter(store_id=store_id, number=number.upper())
         .select_related("order")
-        .prefetch_related("lines")
+        .prefetch_related("lines", "refunds")
         .first()
     )
     if claim is None:
@@ -50,7 +51,7 @@ def read_claim(request: HttpRequest, store: str, number: str):
 )
 def decide_claim(request: HttpRequest, store: str, number: str, payload: ClaimDecisionIn):
     store_id = request.auth.store_id(store, Scope.RETURNS_REVIEW)
-    claim = services.decide_claim(
+    claim = settle_claim(
         claim=_claim(store_id, number),
         actor=request.auth.actor,
         approve=payload.approve,

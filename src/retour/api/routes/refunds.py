@@ -35,7 +35,7 @@ LIST_LIMIT = 200
 
 
 class RefundLineOut(Schema):
-    return_line_id: int
+    return_line_id: int | None  # None in a claim's refund
     order_line_id: int
     quantity: int
     amount: Decimal
@@ -54,7 +54,8 @@ class RefundPartOut(Schema):
 
 class RefundOut(Schema):
     reference: str
-    rma: str = Field(..., alias="return_request.rma")
+    rma: str | None = Field(None, description="The return refunded; None for a claim's refund")
+    claim_number: str | None = Field(None, description="The claim refunded, if it is one")
     order_number: str = Field(..., alias="order.number")
     status: str
     currency: str
@@ -74,6 +75,14 @@ class RefundOut(Schema):
     completed_at: dt.datetime | None
     lines: list[RefundLineOut]
     parts: list[RefundPartOut] = Field(..., alias="allocations")
+
+    @staticmethod
+    def resolve_rma(obj: Refund) -> str | None:
+        return obj.return_request.rma if obj.return_request else None
+
+    @staticmethod
+    def resolve_claim_number(obj: Refund) -> str | None:
+        return obj.claim.number if obj.claim else None
 
     @staticmethod
     def resolve_lines(obj: Refund) -> list:

@@ -4,10 +4,12 @@ claim's page: its order and shopper, items with their amounts, photos, history a
 
 Approving first shows a confirmation with the money involved (what the shopper paid for the
 units claimed: refunded, or replaced), as a return's refund does; the POST repeats that amount
-and is refused if it changed meanwhile. The decision is `returns.services.decide_claim`, which
-decides an open claim only, under its row lock: a second submit (a double click, a colleague
-meanwhile) decides nothing and says so. Reading needs `returns:read`, deciding `returns:review`;
-another store's claim answers 404.
+and is refused if it changed meanwhile. The decision is `refunds.claims.decide_claim` (the
+returns' decision, and in the same transaction the refund requested or the replacement reserved
+and ordered), which decides an open claim only, under its row lock: a second submit (a double
+click, a colleague meanwhile) decides nothing and says so. The page shows the claim's refund
+(status, reference, amount) or its replacements. Reading needs `returns:read`, deciding
+`returns:review`; another store's claim answers 404.
 """
 
 from urllib.parse import urlencode
@@ -25,8 +27,10 @@ from retour.core.errors import Conflict, DomainError
 from retour.dashboard.views.common import access_of, staff_page, store_ids_with, stored_file
 from retour.dashboard.views.queue import stores_with
 from retour.refunds.calculation import Breakdown
+from retour.refunds.claims import decide_claim
+from retour.refunds.selectors import claim_refund, claim_replacements
 from retour.refunds.services import claim_breakdown
-from retour.returns import claims, services
+from retour.returns import claims
 from retour.returns.choices import ClaimKind, ClaimResolution, ClaimStatus
 from retour.returns.lifecycle import IllegalTransition
 from retour.returns.models import Claim
@@ -81,21 +85,32 @@ def _claim(request: HttpRequest, number: str, scope: Scope = Scope.RETURNS_READ)
     return claim
 
 
-def _items(claim: Claim, breakdown: Breakdown) -> list[tuple]:
+def _items(claim: Claim, breakdown: Breakdown | None) -> list[tuple]:
     """Each claimed line with what the shopper paid for its units."""
-    paid = {line.line_id: line for line in breakdown.lines}
+    paid = {line.line_id: line for line in breakdown.lines} if breakdown else {}
     return [(line, paid.get(line.order_line_id)) for line in claim.lines.all()]
+
+
+def _breakdown(request: HttpRequest, claim: Claim) -> Breakdown | None:
+    """The claim's amounts, or None (said on the page) when its units are already refunded."""
+    try:
+        return claim_breakdown(claim)
+    except DomainError as error:
+        messages.warning(request, error.message)
+        return None
 
 
 @staff_page(Scope.RETURNS_READ)
 @require_GET
 def show(request: HttpRequest, number: str) -> HttpResponse:
     claim = _claim(request, number)
-    breakdown = claim_breakdown(claim)
+    breakdown = _breakdown(request, claim)
     context = {
         "claim": claim,
         "items": _items(claim, breakdown),
         "breakdown": breakdown,
+        "refund": claim_refund(claim),
+        "replacements": claim_replacements(claim),
         "history": claims.claim_history(claim),
         "can_decide": claim.status == ClaimStatus.OPEN
         and claim.store_id in store_ids_with(request, Scope.RETURNS_REVIEW),
@@ -130,7 +145,9 @@ def confirm(request: HttpRequest, number: str) -> HttpResponse:
     if resolution not in ClaimResolution.values:
         messages.error(request, _("Choose a refund or a replacement."))
         return redirect("dashboard:claim", number=claim.number)
-    breakdown = claim_breakdown(claim)
+    breakdown = _breakdown(request, claim)
+    if breakdown is None:
+        return redirect("dashboard:claim", number=claim.number)
     context = {
         "claim": claim,
         "items": _items(claim, breakdown),
@@ -150,7 +167,7 @@ def decide(request: HttpRequest, number: str) -> HttpResponse:
     try:
         if approve and request.POST.get("amount") != str(claim_breakdown(claim).total):
             raise Conflict(_("The amounts changed since you confirmed them: check them again."))
-        decided = services.decide_claim(
+        decided = decide_claim(
             claim=claim,
             actor=access_of(request).actor,
             approve=approve,
@@ -165,7 +182,12 @@ def decide(request: HttpRequest, number: str) -> HttpResponse:
             url = reverse("dashboard:claim-confirm", kwargs={"number": claim.number})
             return redirect(f"{url}?{urlencode({'resolution': resolution})}")
     else:
-        if decided.status == ClaimStatus.APPROVED:
+        if decided.resolution == ClaimResolution.REFUND:
+            messages.success(
+                request,
+                _("Claim approved: the refund is on its way; the shopper is told by e-mail."),
+            )
+        elif decided.status == ClaimStatus.APPROVED:
             messages.success(
                 request,
                 _("Claim approved (%(resolution)s); the shopper is told by e-mail.")
