@@ -219,6 +219,8 @@ RETOUR_CONNECTORS = {
     # A restock waits this long before its own write-back, so that the refund that usually
     # follows carries it (one platform refund with restock rather than a separate adjustment).
     "RESTOCK_DELAY": env_int("RETOUR_CONNECTOR_RESTOCK_DELAY", 300),
+    # How often the job asks Shopify whether a bulk export of the order history is ready.
+    "BULK_POLL_SECONDS": env_int("RETOUR_CONNECTOR_BULK_POLL_SECONDS", 15),
 }
 # SMS through a Twilio-compatible Messages API; off while RETOUR_SMS_ACCOUNT is unset.
 RETOUR_SMS = {

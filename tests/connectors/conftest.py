@@ -1,4 +1,5 @@
 import base64
+import copy
 import dataclasses
 import json
 import re
@@ -52,10 +53,23 @@ class ShopifyAdmin:
 
     Each query is priced first, by Shopify's rules (`shopify_cost`): one requesting more than
     `max_cost` points is refused whole (`MAX_COST_EXCEEDED`), the others answered with their
-    `extensions.cost.requestedQueryCost`; `costs` keeps each query's price, in order."""
+    `extensions.cost.requestedQueryCost`; `costs` keeps each query's price, in order.
+
+    Bulk operations as Shopify's guide describes them: `bulkOperationRunQuery` snapshots the
+    shop's orders (refused with `OPERATION_IN_PROGRESS` while `bulk_busy` or ours runs, and
+    `INVALID` for a connection inside a list field), `bulkOperation(id:)` answers the next of
+    `bulk_statuses` (the last one stays) with the file's `url` once `COMPLETED`, and that URL
+    serves the JSONL (`export_file`), honouring `Range`."""
 
     CONNECTIONS = ("lineItems", "shippingLines", "fulfillmentLineItems")
     LISTS = ("transactions", "fulfillments")
+    TYPENAMES = {
+        "lineItems": "LineItem",
+        "shippingLines": "ShippingLine",
+        "fulfillmentLineItems": "FulfillmentLineItem",
+    }
+    BULK_ID = "gid://shopify/BulkOperation/720918"
+    BULK_PATH = "/bulk/720918.jsonl"
 
     def __init__(self, fake: FakeCarrier) -> None:
         self.fake = fake
@@ -64,7 +78,13 @@ class ShopifyAdmin:
         self.mutation_answers: dict[str, Answer] = {}
         self.max_cost = MAX_COST
         self.costs: list[int] = []
+        self.bulk: dict | None = None
+        self.bulk_statuses = ["RUNNING", "COMPLETED"]
+        self.bulk_error_code: str | None = None
+        self.bulk_created_at = "2026-03-10T08:00:00Z"
+        self.bulk_busy = False
         fake.on("POST", GRAPHQL, self.answer)
+        fake.on("GET", self.BULK_PATH, self.download)
 
     def answer(self, recorded):
         body = recorded.json()
@@ -82,6 +102,11 @@ class ShopifyAdmin:
         for name, answer in self.mutation_answers.items():
             if name in query:
                 return answer
+        if "bulkOperationRunQuery" in query:
+            run = self._run_bulk(variables["query"], grouped="groupObjects: true" in query)
+            return Answer(200, {"data": {"bulkOperationRunQuery": run}})
+        if "bulkOperation(id:" in query:
+            return Answer(200, {"data": {"bulkOperation": self._bulk_status(variables["id"])}})
         if "refundCreate" in query:
             return Answer(
                 200,
@@ -146,20 +171,30 @@ class ShopifyAdmin:
     def _read(self, query: str, variables: dict) -> dict:
         if "orders(" in query:
             index = int(variables["after"] or 0)
+            since = re.fullmatch(r"updated_at:>='([^']+)'", variables.get("query") or "")
+            nodes = [n for n in self.pages[index] if not since or n["updatedAt"] >= since[1]]
             return {
                 "orders": {
                     "pageInfo": {
                         "hasNextPage": index + 1 < len(self.pages),
                         "endCursor": str(index + 1),
                     },
-                    "nodes": [self._shape(node, query, variables) for node in self.pages[index]],
+                    "nodes": [self._shape(node, query, variables) for node in nodes],
                 }
             }
         # The shop's orders: those answered by `order(id:)`, by id, and those of `orders` pages.
         listed = {node["id"]: node for page in self.pages for node in page}
         orders = {**listed, **self.orders}
+        fulfillments = {f["id"]: f for o in orders.values() for f in o["fulfillments"]}
+        aliased = re.findall(r"(\w+): fulfillment\(id: \$(\w+)\)", query)
+        if aliased:
+            return {
+                alias: self._shape(fulfillments[variables[name]], query, variables)
+                if variables[name] in fulfillments
+                else None
+                for alias, name in aliased
+            }
         if "fulfillment(id:" in query:
-            fulfillments = {f["id"]: f for o in orders.values() for f in o["fulfillments"]}
             found = fulfillments.get(variables["id"])
             return {"fulfillment": self._shape(found, query, variables) if found else None}
         order = orders.get(variables["id"])
@@ -197,6 +232,93 @@ class ShopifyAdmin:
             },
             "nodes": chunk,
         }
+
+    # ---- bulk operations ---------------------------------------------------------------------
+
+    def _run_bulk(self, query: str, *, grouped: bool) -> dict:
+        def refused(message: str, code: str, field=None) -> dict:
+            return {
+                "bulkOperation": None,
+                "userErrors": [{"field": field, "message": message, "code": code}],
+            }
+
+        if self.bulk_busy or (self.bulk and self.bulk["status"] in ("CREATED", "RUNNING")):
+            return refused(
+                "A bulk query operation for this app and shop is already in progress: "
+                f"{self.BULK_ID}.",
+                "OPERATION_IN_PROGRESS",
+            )
+        if "fulfillmentLineItems" in query:  # a connection inside the `fulfillments` list
+            return refused(
+                "Queries that contain a connection field within a list field are not "
+                "currently supported.",
+                "INVALID",
+                ["query"],
+            )
+        orders = copy.deepcopy([node for page in self.pages for node in page])
+        self.bulk = {
+            "id": self.BULK_ID,
+            "status": "CREATED",
+            "createdAt": self.bulk_created_at,
+            "query": query,
+            "grouped": grouped,
+            "orders": orders,  # the shop as it was when the operation began
+        }
+        return {
+            "bulkOperation": {key: self.bulk[key] for key in ("id", "status", "createdAt")},
+            "userErrors": [],
+        }
+
+    def _bulk_status(self, bulk_id: str) -> dict | None:
+        if not self.bulk or bulk_id != self.bulk["id"]:
+            return None
+        status = self.bulk_statuses.pop(0) if len(self.bulk_statuses) > 1 else self.bulk_statuses[0]
+        self.bulk["status"] = status
+        done = status == "COMPLETED"
+        return {
+            "id": self.bulk["id"],
+            "status": status,
+            "errorCode": self.bulk_error_code if status == "FAILED" else None,
+            "createdAt": self.bulk["createdAt"],
+            "url": f"{self.fake.url}{self.BULK_PATH}?X-Goog-Signature=abc" if done else None,
+        }
+
+    def export_file(self) -> bytes:
+        """The operation's JSONL: each order on a line with its plain fields and lists, each node
+        of its connections on a line of its own with `__parentId` (and `__typename` when the
+        query selects it) — right after its order when grouped, after every order otherwise."""
+        query = self.bulk["query"]
+        roots, children = [], []
+        for node in self.bulk["orders"]:
+            row, nested = {}, []
+            for key, value in node.items():
+                if not re.search(rf"\b{key}\b", query):
+                    continue
+                if key in self.CONNECTIONS:
+                    typename = {"__typename": self.TYPENAMES[key]} if "__typename" in query else {}
+                    nested += [
+                        {**typename, **item, "__parentId": node["id"]} for item in value["nodes"]
+                    ]
+                elif key in self.LISTS:
+                    row[key] = [self._shape(item, query, {}) for item in value]
+                else:
+                    row[key] = value
+            roots.append([row, *nested] if self.bulk["grouped"] else [row])
+            children += [] if self.bulk["grouped"] else nested
+        rows = [row for group in roots for row in group] + children
+        return b"".join(json.dumps(row).encode() + b"\n" for row in rows)
+
+    def download(self, recorded):
+        body = self.export_file()
+        asked = re.fullmatch(r"bytes=(\d+)-", recorded.headers.get("Range", ""))
+        if not asked:
+            return Answer(200, body, "application/jsonl")
+        start = int(asked[1])
+        headers = {"Content-Range": f"bytes {start}-{len(body) - 1}/{len(body)}"}
+        return Answer(206, body[start:], "application/jsonl", headers=headers)
+
+    def downloads(self):
+        return self.fake.calls("GET", self.BULK_PATH)
 
     def reads(self) -> list[dict]:
         """The GraphQL reads made (mutations left out), in order."""

@@ -21,8 +21,12 @@ from retour.connectors.adapters.base import (
 )
 from retour.connectors.adapters.shopify import (
     ADJUST_MUTATION,
+    BULK_QUERY,
+    BULK_RUN_MUTATION,
+    BULK_STATUS_QUERY,
     CREDIT_MUTATION,
     FULFILLMENT_LINE_ITEMS,
+    FULFILLMENTS_PER_QUERY,
     LINE_ITEMS,
     ORDER_QUERY,
     ORDERS_PER_PAGE,
@@ -31,6 +35,7 @@ from retour.connectors.adapters.shopify import (
     SHIPPING_LINES,
     VARIANT_QUERY,
     ShopifyConnector,
+    fulfillment_lines_query,
 )
 from retour.connectors.choices import EventStatus
 from retour.connectors.models import Connection, InboundEvent
@@ -131,6 +136,16 @@ KEY = '"retour-refund-1"'
 ADAPTER_QUERIES = {
     "one order": (ORDER_QUERY, {"id": samples.ORDER_GID}),
     "backfill page": (ORDERS_QUERY, {"first": ORDERS_PER_PAGE, "after": "1"}),
+    "backfill page since an export": (
+        ORDERS_QUERY,
+        {"first": ORDERS_PER_PAGE, "after": None, "query": "updated_at:>='2026-03-10T08:00:00Z'"},
+    ),
+    "bulk export started": (BULK_RUN_MUTATION, {"query": BULK_QUERY}),
+    "bulk export polled": (BULK_STATUS_QUERY, {"id": "gid://shopify/BulkOperation/1"}),
+    "fulfillment lines of exported orders": (
+        fulfillment_lines_query(FULFILLMENTS_PER_QUERY),
+        {f"f{n}": samples.BIG_FULFILLMENT for n in range(FULFILLMENTS_PER_QUERY)},
+    ),
     "more line items": (LINE_ITEMS.rest_query, {"id": samples.ORDER_GID, "after": "c"}),
     "more shipping lines": (SHIPPING_LINES.rest_query, {"id": samples.ORDER_GID, "after": "c"}),
     "more fulfillment lines": (

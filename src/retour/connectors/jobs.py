@@ -49,6 +49,28 @@ def backfill(connection_id: int, attempt: int = 1) -> str:
     return "done" if step.done else "more"
 
 
+@job
+def bulk_backfill(connection_id: int, attempt: int = 1) -> str:
+    """A first backfill through the platform's bulk export, one short step a run (start it, ask
+    whether it is ready, import a part of its file), the next run enqueued after the step's
+    wait: the export takes minutes or hours on the platform's side, never a worker's. Once it
+    is over (or given up) the paged backfill reads what changed since it began."""
+    try:
+        step = services.bulk_backfill_step(connection_id)
+    except ConnectorError as error:
+        services.note_error(connection_id, error.message)
+        if error.retryable and enqueue_retry(bulk_backfill, connection_id, attempt=attempt):
+            return "retrying"
+        services.give_up_export(connection_id, error.message)
+        backfill.enqueue(connection_id)
+        return "failed"
+    if step.wait is None:
+        backfill.enqueue(connection_id)
+        return "done"
+    enqueue_in(bulk_backfill, step.wait, connection_id)
+    return "more"
+
+
 def _poll_every() -> timedelta:
     return timedelta(minutes=settings.RETOUR_CONNECTORS["POLL_MINUTES"])
 

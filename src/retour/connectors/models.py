@@ -20,7 +20,8 @@ class Connection(models.Model):
     """One platform per store. `credentials` (API token, consumer key and secret, webservice
     key, webhook secret) are encrypted at rest; `options` holds what is not secret (API version,
     the Shopify location restocks go to). `cursor` is where the backfill stopped: a new run
-    starts from there."""
+    starts from there; a first backfill may go through the platform's bulk export instead
+    (`bulk_export`)."""
 
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="connections")
     platform = models.CharField(_("platform"), max_length=20, choices=Platform.choices)
@@ -30,6 +31,10 @@ class Connection(models.Model):
     active = models.BooleanField(_("active"), default=True)
     cursor = models.TextField(_("backfill cursor"), blank=True)
     backfill_done_at = models.DateTimeField(_("backfill finished"), null=True, blank=True)
+    # The platform's bulk export of the history under way (Shopify): its id, when it began and
+    # the byte offset of its file imported so far; `{"fallback": …}` once it failed (the
+    # history is then read page by page). Empty otherwise.
+    bulk_export = models.JSONField(default=dict, blank=True, editable=False)
     last_event_at = models.DateTimeField(_("last event"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)

@@ -6,6 +6,8 @@ delivery id (the same delivery twice is one row) and enqueues `jobs.apply_event`
 transaction; `apply_event` reads the order if the webhook does not carry it (outside any
 transaction) and upserts it through `commerce.services.upsert_order`, which ignores an update
 older than the one we have. Backfill pages go the same way, with the cursor kept after each page.
+A first backfill on a platform that exports in bulk (Shopify) goes through its export instead
+(`bulk_backfill_step`), the paged backfill then reading what changed since the export began.
 
 Outbound: `receivers` turns `refund.succeeded`, `stock.restocked` and `store_credit.issued`
 outbox events into `WriteBack` rows (one per event and connection) with a job, in the emitting
@@ -22,7 +24,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import transaction
@@ -37,6 +39,8 @@ from retour.connectors.adapters.base import (
     Connector,
     ConnectorError,
     CreditFacts,
+    ExportChunk,
+    Exporter,
     PaymentPartFacts,
     PlatformOrder,
     RefundFacts,
@@ -240,28 +244,58 @@ def replay_event(*, event: InboundEvent, actor: Actor) -> InboundEvent:
 @transaction.atomic
 def start_backfill(*, connection: Connection, actor: Actor) -> Connection:
     """Read the platform's order history in the background, page after page, from where the
-    last backfill stopped (from the start once a backfill has finished)."""
+    last backfill stopped (from the start once a backfill has finished). From the start, a
+    platform that exports in bulk (Shopify) prepares the whole history at once instead: a few
+    requests rather than one per handful of orders under its rate limit."""
     from retour.connectors import jobs
 
     locked = Connection.objects.select_for_update().get(pk=connection.pk)
     if locked.backfill_done_at is not None:
-        locked.cursor, locked.backfill_done_at = "", None
-        locked.save(update_fields=["cursor", "backfill_done_at"])
+        locked.cursor, locked.backfill_done_at, locked.bulk_export = "", None, {}
+        locked.save(update_fields=["cursor", "backfill_done_at", "bulk_export"])
+    bulk = _exports_in_bulk(locked) and not locked.cursor and "fallback" not in locked.bulk_export
     record_audit(
         store=connection.store,
         actor=actor,
         verb="connection.backfill_started",
         obj=locked,
-        data={"platform": locked.platform, "cursor": locked.cursor},
+        data={"platform": locked.platform, "cursor": locked.cursor, "bulk": bulk},
     )
-    jobs.backfill.enqueue(locked.pk)
+    # An export under way is taken up where it is (Shopify runs one of ours at a time).
+    (jobs.bulk_backfill if bulk else jobs.backfill).enqueue(locked.pk)
     return locked
+
+
+def _exports_in_bulk(connection: Connection) -> bool:
+    return getattr(CONNECTORS[connection.platform], "exports_in_bulk", False)
 
 
 @dataclass(frozen=True)
 class BackfillStep:
     applied: int
     done: bool
+
+
+def _record(connection: Connection, order: PlatformOrder) -> bool:
+    """Record a backfilled order raw (keyed by its id and update time: read twice, it is
+    recorded and applied once) and upsert it; did it change anything? In the caller's
+    transaction, with what says how far the backfill went."""
+    updated = order.data.updated_at
+    event, created = InboundEvent.objects.get_or_create(
+        connection=connection,
+        key=f"backfill:{order.external_id}:{updated.isoformat() if updated else ''}",
+        defaults={
+            "topic": "backfill",
+            "resource_id": order.external_id,
+            "platform_updated_at": updated,
+            "body": json.dumps(order.raw, default=str),
+        },
+    )
+    if not created:
+        return False
+    changed = _upsert(connection, order)
+    _finish(event, EventStatus.APPLIED if changed else EventStatus.IGNORED)
+    return changed
 
 
 def backfill_page(connection_id: int) -> BackfillStep:
@@ -271,28 +305,89 @@ def backfill_page(connection_id: int) -> BackfillStep:
     page = connector_for(connection).backfill(connection.cursor)
     applied = 0
     for order in page.orders:
-        updated = order.data.updated_at
         with transaction.atomic():
-            event, created = InboundEvent.objects.get_or_create(
-                connection=connection,
-                key=f"backfill:{order.external_id}:{updated.isoformat() if updated else ''}",
-                defaults={
-                    "topic": "backfill",
-                    "resource_id": order.external_id,
-                    "platform_updated_at": updated,
-                    "body": json.dumps(order.raw, default=str),
-                },
-            )
-            if created:
-                changed = _upsert(connection, order)
-                _finish(event, EventStatus.APPLIED if changed else EventStatus.IGNORED)
-                applied += changed
+            applied += _record(connection, order)
     Connection.objects.filter(pk=connection.pk).update(
         cursor=page.cursor,
         backfill_done_at=timezone.now() if page.done else None,
         last_event_at=timezone.now(),
     )
     return BackfillStep(applied=applied, done=page.done)
+
+
+# Orders imported from an export's file by one run of the job: a worker is held seconds, not
+# minutes; the next run resumes at the byte where this one stopped.
+EXPORT_ORDERS_PER_STEP = 250
+
+
+@dataclass(frozen=True)
+class BulkStep:
+    """`wait`: seconds until the next step (the export is still being prepared, or more of its
+    file is to be read); None once the export is over — imported, or given up for the paged
+    backfill — and the paged backfill takes over."""
+
+    wait: float | None
+    applied: int = 0
+
+
+def bulk_backfill_step(connection_id: int) -> BulkStep:
+    """One step of a backfill through the platform's bulk export: start it, or ask whether it
+    is ready, or import the next orders of its file (each recorded and upserted like a page's,
+    with the file's offset after it in the same transaction: a crash resumes after the last
+    order written). A finished export leaves the paged backfill to read the orders updated since
+    it began; one the platform failed, canceled or let expire leaves it the whole history."""
+    connection = Connection.objects.select_related("store").get(pk=connection_id)
+    connector = cast(Exporter, connector_for(connection))
+    state = connection.bulk_export
+    poll = settings.RETOUR_CONNECTORS["BULK_POLL_SECONDS"]
+    if "fallback" in state:
+        return BulkStep(wait=None)
+    if not state:
+        export = connector.start_export()
+        state = {"id": export.id, "started_at": export.started_at, "offset": 0}
+        Connection.objects.filter(pk=connection.pk).update(bulk_export=state)
+        return BulkStep(wait=poll)
+    export = connector.export_status(state["id"])
+    if export.running:
+        return BulkStep(wait=poll)
+    if not export.completed:
+        give_up_export(
+            connection_id,
+            _(
+                "The platform's bulk export of the order history ended with status "
+                "%(status)s: the history is read page by page instead."
+            )
+            % {"status": export.error},
+        )
+        return BulkStep(wait=None)
+    chunk = (
+        connector.export_orders(export.url, offset=state["offset"], limit=EXPORT_ORDERS_PER_STEP)
+        if export.url  # none when the shop has no orders
+        else ExportChunk([], done=True)
+    )
+    applied = 0
+    for order, offset in chunk.orders:
+        with transaction.atomic():
+            applied += _record(connection, order)
+            state = {**state, "offset": offset}
+            Connection.objects.filter(pk=connection.pk).update(
+                bulk_export=state, last_event_at=timezone.now()
+            )
+    if not chunk.done:
+        return BulkStep(wait=0, applied=applied)
+    Connection.objects.filter(pk=connection.pk).update(
+        bulk_export={}, cursor=connector.cursor_since(state["started_at"])
+    )
+    return BulkStep(wait=None, applied=applied)
+
+
+def give_up_export(connection_id: int, message: str) -> None:
+    """The bulk export failed: said on the connection page; the paged backfill reads the whole
+    history (from the start: nothing of the export is relied on)."""
+    note_error(connection_id, message)
+    Connection.objects.filter(pk=connection_id).update(
+        bulk_export={"fallback": message[:500]}, cursor=""
+    )
 
 
 # ---- outbound -----------------------------------------------------------------------------------

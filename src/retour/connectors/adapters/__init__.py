@@ -7,7 +7,9 @@ event's delivery id and the order's update time, map the platform's order to
 documents — or raise `Skipped` saying why it has nothing to take one — and send them with our
 idempotency key where it accepts one, or look for an earlier try's result where it does not),
 add its name to `choices.Platform` and to `CONNECTORS` below, and test it against a local HTTP
-server answering the platform's documented payloads (tests/connectors/).
+server answering the platform's documented payloads (tests/connectors/). A platform that exports
+the whole history in bulk also implements `base.Exporter` and sets `exports_in_bulk = True`: its
+first backfill then goes through the export (`services.bulk_backfill_step`).
 """
 
 from retour.connectors.adapters.base import Connector, ConnectorError, InvalidSignature

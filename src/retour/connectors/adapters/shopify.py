@@ -6,7 +6,22 @@ Admin GraphQL API.
   its `X-Shopify-Webhook-Id` makes it idempotent, and the order it names is then read through
   GraphQL, so that one mapping (with the order's transactions, which webhooks do not carry) turns
   every Shopify order into Retour's.
-- Backfill: `orders(first:, after:, sortKey: UPDATED_AT)`, the `endCursor` kept after each page.
+- Backfill: `orders(first:, after:, sortKey: UPDATED_AT)`, the `endCursor` kept after each page;
+  after a bulk export, only the orders updated since it began (`query: "updated_at:>='…'"`).
+- First backfill: a bulk operation (Shopify's guide "Perform bulk operations with the GraphQL
+  Admin API", shopify.dev/docs/api/usage/bulk-operations/queries, and the reference of
+  `bulkOperationRunQuery`, `bulkOperation(id:)` — API 2026-01 and later —, `BulkOperation`,
+  `BulkOperationStatus`): the orders query without `first` on its connections, run by Shopify
+  in the background; polled by id until `COMPLETED` (or `FAILED`, `CANCELED`, `EXPIRED`); its
+  `url` (signed, no token needed, valid seven days) is a JSONL file, one object a line: each
+  order, then each node of its connections on a line of its own with `__parentId` (the order's
+  id). `groupObjects: true` asks for those lines right after their order, so that an order is
+  whole when the next one begins and the file is read as a stream. A connection inside a plain
+  list is refused in a bulk query ("Queries that contain a connection field within a list field
+  are not currently supported"): a fulfillment's line items are read afterwards, 30
+  fulfillments a query (`fulfillment(id:)` under aliases), then followed like any order's.
+  The running bulk queries of an app and shop are limited (one before API 2026-01, five since):
+  a refusal for that is retried later.
 - An order is read whole: the nested connections (line items, shipping lines, each fulfillment's
   line items) are followed page by page (`Nested`), the plain lists asked for without `first`.
 - Every query stays well within Shopify's 1,000-point limit on a query's *requested* cost (what
@@ -24,7 +39,7 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -36,6 +51,8 @@ from retour.commerce.inputs import OrderIn
 from retour.connectors.adapters.base import (
     ConnectorError,
     CreditFacts,
+    Export,
+    ExportChunk,
     InvalidSignature,
     Notice,
     Page,
@@ -44,6 +61,7 @@ from retour.connectors.adapters.base import (
     RestockFacts,
     Sent,
     send_json,
+    stream_lines,
 )
 
 API_VERSION = "2026-04"
@@ -77,6 +95,11 @@ class Nested:
 
     def selection(self) -> str:
         return self._page(f"first: {self.first}")
+
+    def bulk_selection(self) -> str:
+        """In a bulk query: the whole connection (no `first`); its nodes come as lines of their
+        own, told apart by `__typename`."""
+        return f"{self.name} {{ edges {{ node {{ __typename {self.fields} }} }} }}"
 
     def _page(self, args: str) -> str:
         return f"{self.name}({args}) {{ {PAGE_INFO} nodes {{ {self.fields} }} }}"
@@ -113,28 +136,53 @@ FULFILLMENT_LINE_ITEMS = Nested(
 # `Order.transactions` and `Order.fulfillments` are plain lists, not connections: `first` would
 # only truncate them and no cursor pages them, so they are asked for without it (the whole list).
 # A line item's `discountAllocations` and `taxLines` are plain lists too, asked for whole.
-ORDER_FIELDS = "\n".join(
-    (
-        "id name email createdAt processedAt updatedAt currencyCode taxesIncluded",
-        "customer { id email firstName lastName phone }",
-        "shippingAddress { address1 address2 city zip countryCodeV2 }",
-        "totalDiscountsSet { shopMoney { amount } }",
-        "totalTaxSet { shopMoney { amount } }",
-        "totalPriceSet { shopMoney { amount } }",
-        LINE_ITEMS.selection(),
-        SHIPPING_LINES.selection(),
-        "transactions { id kind status gateway processedAt createdAt "
-        "amountSet { shopMoney { amount } } parentTransaction { id } }",
-        "fulfillments { id createdAt deliveredAt trackingInfo { company number } "
-        + FULFILLMENT_LINE_ITEMS.selection()
-        + " }",
+
+
+def _order_fields(line_items: str, shipping_lines: str, fulfillment_lines: str) -> str:
+    """An order's fields, its connections selected as the query needs them."""
+    return "\n".join(
+        (
+            "id name email createdAt processedAt updatedAt currencyCode taxesIncluded",
+            "customer { id email firstName lastName phone }",
+            "shippingAddress { address1 address2 city zip countryCodeV2 }",
+            "totalDiscountsSet { shopMoney { amount } }",
+            "totalTaxSet { shopMoney { amount } }",
+            "totalPriceSet { shopMoney { amount } }",
+            line_items,
+            shipping_lines,
+            "transactions { id kind status gateway processedAt createdAt "
+            "amountSet { shopMoney { amount } } parentTransaction { id } }",
+            f"fulfillments {{ id createdAt deliveredAt trackingInfo {{ company number }} "
+            f"{fulfillment_lines}}}",
+        )
     )
+
+
+ORDER_FIELDS = _order_fields(
+    LINE_ITEMS.selection(), SHIPPING_LINES.selection(), FULFILLMENT_LINE_ITEMS.selection() + " "
 )
+# The nodes of the bulk export's connections, by `__typename`: where each goes in its order.
+BULK_CHILDREN = {"LineItem": LINE_ITEMS.name, "ShippingLine": SHIPPING_LINES.name}
+BULK_QUERY = (
+    "{ orders(sortKey: UPDATED_AT) { edges { node { "
+    + _order_fields(LINE_ITEMS.bulk_selection(), SHIPPING_LINES.bulk_selection(), "")
+    + " } } } }"
+)
+BULK_RUN_MUTATION = (
+    "mutation Export($query: String!) { bulkOperationRunQuery(query: $query, groupObjects: "
+    "true) { bulkOperation { id status createdAt } userErrors { field message code } } }"
+)
+BULK_STATUS_QUERY = (
+    "query Export($id: ID!) { bulkOperation(id: $id) { id status errorCode createdAt url } }"
+)
+# A fulfillment's first page of line items costs 24 points: 30 of them a query, 720.
+FULFILLMENTS_PER_QUERY = 30
 
 ORDER_QUERY = "query Order($id: ID!) { order(id: $id) { " + ORDER_FIELDS + " } }"
 ORDERS_QUERY = (
-    "query Orders($first: Int!, $after: String) { orders(first: $first, after: $after, "
-    "sortKey: UPDATED_AT) { pageInfo { hasNextPage endCursor } nodes { " + ORDER_FIELDS + " } } }"
+    "query Orders($first: Int!, $after: String, $query: String) { orders(first: $first, "
+    "after: $after, sortKey: UPDATED_AT, query: $query) { pageInfo { hasNextPage endCursor } "
+    "nodes { " + ORDER_FIELDS + " } } }"
 )
 REFUND_MUTATION = (
     "mutation RefundCreate($input: RefundInput!) { refundCreate(input: $input) "
@@ -157,6 +205,21 @@ VARIANT_QUERY = (
 ORDER_TOPICS = {"orders/create", "orders/updated"}
 TOPICS = ORDER_TOPICS | {"fulfillments/create", "fulfillments/update", "refunds/create"}
 SALE_KINDS = {"SALE", "CAPTURE"}
+
+
+def fulfillment_lines_query(count: int) -> str:
+    """The first page of line items of `count` fulfillments, one aliased field each."""
+    names = [f"f{n}" for n in range(count)]
+    return (
+        "query Lines("
+        + ", ".join(f"${name}: ID!" for name in names)
+        + ") { "
+        + " ".join(
+            f"{name}: fulfillment(id: ${name}) {{ {FULFILLMENT_LINE_ITEMS.selection()} }}"
+            for name in names
+        )
+        + " }"
+    )
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -349,14 +412,72 @@ class ShopifyConnector:
         return min(max(size, 1), ORDERS_PER_PAGE)
 
     def backfill(self, cursor: str) -> Page:
-        answer = self._graphql(ORDERS_QUERY, {"first": self.page_size, "after": cursor or None})
-        orders = answer["orders"]
+        # The cursor is the page's `endCursor`, after `<time>|` when only the orders updated
+        # since a bulk export began are read (an `endCursor` is only valid with its filter).
+        since, _, after = cursor.rpartition("|")
+        variables = {
+            "first": self.page_size,
+            "after": after or None,
+            "query": f"updated_at:>='{since}'" if since else None,
+        }
+        orders = self._graphql(ORDERS_QUERY, variables)["orders"]
         info = orders["pageInfo"]
         return Page(
             orders=[map_order(self._whole(node)) for node in orders["nodes"]],
-            cursor=info["endCursor"] or cursor,
+            cursor=(f"{since}|" if since else "") + (info["endCursor"] or after),
             done=not info["hasNextPage"],
         )
+
+    # ---- bulk export of the order history ------------------------------------------------------
+
+    exports_in_bulk = True
+
+    def cursor_since(self, started_at: str) -> str:
+        return f"{started_at}|"
+
+    def start_export(self) -> Export:
+        answer = self._graphql(BULK_RUN_MUTATION, {"query": BULK_QUERY})["bulkOperationRunQuery"]
+        errors = answer.get("userErrors") or []
+        if errors:
+            message = "; ".join(e["message"] for e in errors)
+            busy = any(e.get("code") == "OPERATION_IN_PROGRESS" for e in errors)
+            # Another bulk query of this app is running on the shop: ours starts once it ends.
+            raise ConnectorError(f"Shopify's bulk export: {message}", retryable=busy)
+        return _export(answer["bulkOperation"])
+
+    def export_status(self, export_id: str) -> Export:
+        node = self._graphql(BULK_STATUS_QUERY, {"id": export_id})["bulkOperation"]
+        if node is None:
+            return Export(export_id, "EXPIRED", "")
+        return _export(node)
+
+    def export_orders(self, url: str, *, offset: int, limit: int) -> ExportChunk:
+        """Up to `limit` orders of the export's file from byte `offset`, each read whole (its
+        fulfillments' line items, then the rest of any connection, by follow-up queries) and
+        mapped as every other order."""
+        read: list[tuple[dict[str, Any], int]] = []
+        done = True
+        for order, end in _grouped_orders(stream_lines(url, offset=offset), offset):
+            if len(read) == limit:
+                done = False
+                break
+            read.append((order, end))
+        self._read_fulfillment_lines([order for order, _ in read])
+        return ExportChunk([(map_order(self._whole(order)), end) for order, end in read], done)
+
+    def _read_fulfillment_lines(self, orders: list[dict[str, Any]]) -> None:
+        """The first page of line items of each fulfillment the export could not carry."""
+        name = FULFILLMENT_LINE_ITEMS.name
+        waiting = [f for order in orders for f in order["fulfillments"] if name not in f]
+        for start in range(0, len(waiting), FULFILLMENTS_PER_QUERY):
+            batch = waiting[start : start + FULFILLMENTS_PER_QUERY]
+            variables = {f"f{n}": fulfillment["id"] for n, fulfillment in enumerate(batch)}
+            answer = self._graphql(fulfillment_lines_query(len(batch)), variables)
+            for alias, fulfillment in zip(variables, batch, strict=True):
+                # Cancelled since the export: no lines (and the order, updated since, is read
+                # again by the paged backfill that follows the export).
+                found = answer[alias] or {name: {"pageInfo": DONE, "nodes": []}}
+                fulfillment[name] = found[name]
 
     def _whole(self, order: dict[str, Any]) -> dict[str, Any]:
         """The order with the rest of each nested connection read into it (kept raw whole)."""
@@ -498,6 +619,39 @@ class ShopifyConnector:
             # THROTTLED: the bucket of points is empty for now; the job retries with backoff.
             raise ConnectorError(message, retryable="THROTTLED" in codes)
         return answer["data"]
+
+
+def _export(node: Mapping[str, Any]) -> Export:
+    status = node["status"]
+    error = f"{status} ({node['errorCode']})" if node.get("errorCode") else status
+    return Export(node["id"], status, node.get("createdAt") or "", node.get("url"), error)
+
+
+DONE = {"hasNextPage": False, "endCursor": None}
+
+
+def _grouped_orders(lines: Iterator[bytes], offset: int) -> Iterator[tuple[dict[str, Any], int]]:
+    """Rebuild each order of a bulk export (grouped: a node's lines follow its order's) with its
+    connections' nodes; each with the byte offset where the next order begins."""
+    order: dict[str, Any] | None = None
+    position = offset
+    for raw in lines:
+        start, position = position, position + len(raw)
+        if not raw.strip():
+            continue
+        row = json.loads(raw)
+        parent = row.pop("__parentId", None)
+        if parent is None:
+            if order is not None:
+                yield order, start
+            order = row | {LINE_ITEMS.name: {"pageInfo": DONE, "nodes": []}}
+            order[SHIPPING_LINES.name] = {"pageInfo": DONE, "nodes": []}
+            continue
+        if order is None or parent != order["id"]:
+            raise ConnectorError(f"the export's line of {parent} is not under its order")
+        order[BULK_CHILDREN[row.pop("__typename")]]["nodes"].append(row)
+    if order is not None:
+        yield order, position
 
 
 def _when(value: Any) -> datetime | None:
