@@ -4,11 +4,13 @@ from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from django.test import Client
 from django.utils import timezone
 
 from retour.commerce.models import Fulfillment, FulfillmentLine, Order, OrderLine, Payment, Store
 from retour.core.actors import Actor
+from retour.refunds import services
 from retour.refunds.adapters import GatewayRefund, GatewayStatus
 from retour.returns import services as returns
 from retour.returns.links import tracking_path
@@ -159,3 +161,20 @@ def tracking_page(return_request) -> str:
     return client.get(
         f"/returns/{return_request.store.slug}/track/{return_request.rma}/"
     ).content.decode()
+
+
+def kill_the_worker_after_the_gateway_refunded(refund, monkeypatch) -> None:
+    """Send `refund` once with a worker killed after the gateway refunded and before Retour
+    wrote it down, then let the sweep retry it once its lease has run out."""
+    record = services.record_outcome
+
+    def killed(**kwargs):
+        raise SystemExit("worker killed")
+
+    monkeypatch.setattr(services, "record_outcome", killed)
+    now = timezone.now()
+    with pytest.raises(SystemExit):
+        services.process_refund(refund.pk, now=now)
+    monkeypatch.setattr(services, "record_outcome", record)
+    assert services.retry_due_refunds(now=now + timedelta(seconds=30)) == 0  # still leased
+    services.retry_due_refunds(now=now + services.LEASE + timedelta(seconds=1))

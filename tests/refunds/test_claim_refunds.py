@@ -27,7 +27,14 @@ from retour.returns.choices import ClaimStatus
 from retour.returns.models import Claim
 from retour.returns.services import LineRequest
 from tests.factories import UserFactory
-from tests.refunds.helpers import SYSTEM, FakeGateway, inspect_return, make_order, open_return
+from tests.refunds.helpers import (
+    SYSTEM,
+    FakeGateway,
+    inspect_return,
+    kill_the_worker_after_the_gateway_refunded,
+    make_order,
+    open_return,
+)
 from tests.refunds.stripe_server import SECRET, FakeStripe
 
 D = Decimal
@@ -129,19 +136,7 @@ def test_a_worker_killed_after_the_gateway_refunded_a_claim_does_not_pay_twice(
     claim = _claim(order)
     claims.decide_claim(claim=claim, actor=SYSTEM, approve=True, resolution="refund")
     refund = Refund.objects.get()
-    record = services.record_outcome
-
-    def killed(**kwargs):
-        raise SystemExit("worker killed")  # after Stripe refunded, before we wrote it down
-
-    monkeypatch.setattr(services, "record_outcome", killed)
-    now = timezone.now()
-    with pytest.raises(SystemExit):
-        services.process_refund(refund.pk, now=now)
-    monkeypatch.setattr(services, "record_outcome", record)
-
-    assert services.retry_due_refunds(now=now + timedelta(seconds=30)) == 0  # still leased
-    services.retry_due_refunds(now=now + services.LEASE + timedelta(seconds=1))
+    kill_the_worker_after_the_gateway_refunded(refund, monkeypatch)
 
     assert len(stripe.requests) == 2
     assert len({request["key"] for request in stripe.requests}) == 1

@@ -18,7 +18,12 @@ from retour.returns import services as returns
 from retour.returns.models import ReturnEvent
 from retour.returns.services import LineInspection, LineReceipt
 from tests.factories import CustomerFactory, UserFactory
-from tests.refunds.helpers import SYSTEM, make_order, open_return
+from tests.refunds.helpers import (
+    SYSTEM,
+    kill_the_worker_after_the_gateway_refunded,
+    make_order,
+    open_return,
+)
 from tests.refunds.stripe_server import SECRET, FakeStripe
 
 D = Decimal
@@ -180,19 +185,7 @@ def test_a_worker_killed_after_the_gateway_refunded_does_not_pay_twice(
     refund = services.request_refund(
         return_request=_inspect(_receive(open_return(order))), actor=SYSTEM
     )
-    record = services.record_outcome
-
-    def killed(**kwargs):
-        raise SystemExit("worker killed")  # after Stripe refunded, before we wrote it down
-
-    monkeypatch.setattr(services, "record_outcome", killed)
-    now = timezone.now()
-    with pytest.raises(SystemExit):
-        services.process_refund(refund.pk, now=now)
-    monkeypatch.setattr(services, "record_outcome", record)
-
-    assert services.retry_due_refunds(now=now + timedelta(seconds=30)) == 0  # still leased
-    services.retry_due_refunds(now=now + services.LEASE + timedelta(seconds=1))
+    kill_the_worker_after_the_gateway_refunded(refund, monkeypatch)
 
     assert len(stripe.requests) == 2
     assert len({request["key"] for request in stripe.requests}) == 1
