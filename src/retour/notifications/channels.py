@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import smtplib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from email.utils import formataddr, parseaddr
@@ -25,6 +26,7 @@ from retour.notifications.adapters import webpush
 from retour.notifications.adapters.base import (
     MessageGateway,
     PermanentFailure,
+    SentMessage,
     SubscriptionGone,
     TemporaryFailure,
 )
@@ -196,22 +198,12 @@ class SmsChannel:
         gateway = sms_gateway()
         if gateway is None:
             return Outcome(ok=False, error="no SMS gateway configured", permanent=True)
-        started = time.perf_counter()
-        try:
-            sent = gateway.send(
+        return _provider_outcome(
+            lambda: gateway.send(
                 to=delivery.recipient,
                 body=self.text(delivery),
                 idempotency_key=f"{delivery.event_id}:{delivery.recipient}",
             )
-        except PermanentFailure as exc:
-            return Outcome(ok=False, error=str(exc), permanent=True, duration_ms=_timed(started))
-        except TemporaryFailure as exc:
-            return Outcome(ok=False, error=str(exc), duration_ms=_timed(started))
-        return Outcome(
-            ok=True,
-            status_code=sent.status_code,
-            response=sent.response,
-            duration_ms=_timed(started),
         )
 
 
@@ -281,36 +273,48 @@ class PushChannel:
         subscription = PushSubscription.objects.filter(pk=int(delivery.recipient)).first()
         if subscription is None:
             return Outcome(ok=False, error="unsubscribed", permanent=True)
-        started = time.perf_counter()
         try:
             key = vapid.installation_key()
         except ValueError as exc:  # the encryption key changed: the VAPID key cannot be read
             return Outcome(ok=False, error=f"VAPID key: {exc}", permanent=True)
         payload = json.dumps(self.message(delivery), ensure_ascii=False).encode()
-        try:
-            sent = webpush.send(
-                webpush.PushTarget(subscription.endpoint, subscription.p256dh, subscription.auth),
-                payload,
-                vapid_private_key=key.private_key,
-                subject=vapid.contact(delivery.event.store),
-                ttl=settings.RETOUR_PUSH["TTL"],
-                topic=delivery.event_id.hex,
-                timeout=settings.RETOUR_PUSH["TIMEOUT"],
-            )
-        except SubscriptionGone as exc:
-            # The browser dropped it: forget it, so no later update is tried on it.
-            PushSubscription.objects.filter(pk=subscription.pk).delete()
-            return Outcome(ok=False, error=str(exc), permanent=True, duration_ms=_timed(started))
-        except PermanentFailure as exc:
-            return Outcome(ok=False, error=str(exc), permanent=True, duration_ms=_timed(started))
-        except TemporaryFailure as exc:
-            return Outcome(ok=False, error=str(exc), duration_ms=_timed(started))
-        return Outcome(
-            ok=True,
-            status_code=sent.status_code,
-            response=sent.response or sent.provider_id,
-            duration_ms=_timed(started),
-        )
+
+        def push() -> SentMessage:
+            try:
+                return webpush.send(
+                    webpush.PushTarget(
+                        subscription.endpoint, subscription.p256dh, subscription.auth
+                    ),
+                    payload,
+                    vapid_private_key=key.private_key,
+                    subject=vapid.contact(delivery.event.store),
+                    ttl=settings.RETOUR_PUSH["TTL"],
+                    topic=delivery.event_id.hex,
+                    timeout=settings.RETOUR_PUSH["TIMEOUT"],
+                )
+            except SubscriptionGone:
+                # The browser dropped it: forget it, so no later update is tried on it.
+                PushSubscription.objects.filter(pk=subscription.pk).delete()
+                raise
+
+        return _provider_outcome(push)
+
+
+def _provider_outcome(send: Callable[[], SentMessage]) -> Outcome:
+    """A provider's answer as the delivery's outcome: a permanent failure is not retried."""
+    started = time.perf_counter()
+    try:
+        sent = send()
+    except PermanentFailure as exc:
+        return Outcome(ok=False, error=str(exc), permanent=True, duration_ms=_timed(started))
+    except TemporaryFailure as exc:
+        return Outcome(ok=False, error=str(exc), duration_ms=_timed(started))
+    return Outcome(
+        ok=True,
+        status_code=sent.status_code,
+        response=sent.response or sent.provider_id,
+        duration_ms=_timed(started),
+    )
 
 
 CHANNELS: dict[str, ChannelBackend] = {
