@@ -147,10 +147,10 @@ def start_server(
     extra_env: dict[str, str] | None = None,
     *,
     workers: int = 2,
-    threads: int = 4,
+    threads: int = 2,
 ):
-    """`retour serve` (by default 2 workers × 4 threads) on 127.0.0.1:port, once /healthz
-    answers (else exit)."""
+    """`retour serve` (by default its own 2 workers × 2 threads) on 127.0.0.1:port, once
+    /healthz answers (else exit)."""
     import subprocess
     import time
     import urllib.request

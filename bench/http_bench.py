@@ -1,5 +1,5 @@
-"""Load-test the API over HTTP with wrk: `retour serve` (gunicorn, 2 worker processes with 4
-threads each) on PostgreSQL, 127.0.0.1 only.
+"""Load-test the API over HTTP with wrk: `retour serve` (gunicorn, 2 worker processes with 2
+threads each, its default) on PostgreSQL, 127.0.0.1 only.
 
     .venv/bin/python bench/http_bench.py        # DATABASE_URL defaults to the bench database
 
@@ -135,7 +135,7 @@ def main() -> None:
     from retour.returns.models import Return
 
     last_return = Return.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-    print(f"HTTP bench on {label}: gunicorn 2 workers × 4 threads, wrk {args.seconds} s per run")
+    print(f"HTTP bench on {label}: gunicorn 2 workers × 2 threads, wrk {args.seconds} s per run")
     try:
         results = run(args, store, _api_key(store))
     finally:

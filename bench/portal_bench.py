@@ -1,4 +1,4 @@
-"""Load-test the shopper portal over HTTP with wrk: gunicorn (2 workers) on PostgreSQL.
+"""Load-test the shopper portal over HTTP with wrk: `retour serve` (gunicorn) on PostgreSQL.
 
     .venv/bin/python bench/portal_bench.py      # DATABASE_URL defaults to the bench database
 
@@ -99,7 +99,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
     parser.add_argument("--port", type=int, default=8798)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=4, help="threads per worker")
+    parser.add_argument("--threads", type=int, default=2, help="threads per worker")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk, then rerun.")

@@ -4,14 +4,16 @@ PostgreSQL planned once per connection (a prepared statement)."""
 from datetime import timedelta
 
 import pytest
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS
 from django.contrib.sessions.backends.db import SessionStore as DjangoSessionStore
 from django.db import connection
 from django.db.models import Count
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from retour.commerce.models import OrderLine
 from retour.core.prepared import PreparedQuery
-from retour.core.sessions import SessionStore
+from retour.core.sessions import SessionStore, random_key
 
 LINES = PreparedQuery(
     lambda order_id: (
@@ -72,3 +74,31 @@ def test_the_session_engine_reads_a_live_session_and_not_an_expired_one(db):
     stale = SessionStore(expired.session_key)
     assert stale.get("order") is None
     assert stale.session_key is None  # a new key is made on save, never the stale one
+
+
+def test_a_new_session_is_inserted_without_asking_first_and_a_taken_key_is_drawn_again(
+    db, monkeypatch
+):
+    taken = SessionStore()
+    taken["order"] = 1
+    taken.create()
+    keys = iter([taken.session_key, "k" * 32])
+    monkeypatch.setattr("retour.core.sessions.random_key", lambda: next(keys))
+
+    fresh = SessionStore()
+    fresh["order"] = 2
+    with CaptureQueriesContext(connection) as queries:
+        fresh.create()
+
+    assert fresh.session_key == "k" * 32
+    assert SessionStore(taken.session_key)["order"] == 1  # the taken one is left alone
+    assert not [q for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+
+
+def test_session_keys_are_32_characters_of_djangos_alphabet_and_all_differ():
+    keys = {random_key() for _ in range(2000)}
+    assert len(keys) == 2000
+    assert all(len(key) == 32 and set(key) <= set(VALID_KEY_CHARS) for key in keys)
+    # Every character is used in every position (a–z, 0–9: 36), not a narrower range.
+    assert {key[0] for key in keys} == set(VALID_KEY_CHARS)
+    assert {key[-1] for key in keys} == set(VALID_KEY_CHARS)

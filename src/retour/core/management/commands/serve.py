@@ -35,10 +35,13 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 8000))
         parser.add_argument("--workers", type=int, default=2)
-        # Threads let a worker run Python for one request while another waits on the database:
-        # on two cores, 4 threads per worker served ~35 % more order reads than sync workers.
+        # Threads let a worker run Python for one request while another waits on the database
+        # (4 threads served ~35 % more order reads than sync workers on two cores). Two per
+        # worker: with 4, the threads of one process queue for its GIL and the slowest requests
+        # wait longest (portal items page at 8 connections, p95 36–48 ms with 4, 24–32 ms with 2,
+        # as many requests per second: bench/README.md).
         parser.add_argument(
-            "--threads", type=int, default=4, help="threads per worker (1: sync workers)"
+            "--threads", type=int, default=2, help="threads per worker (1: sync workers)"
         )
         parser.add_argument("--access-log", action="store_true", help="log every request")
 
