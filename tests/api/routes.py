@@ -129,6 +129,13 @@ def _refund(t: Tenant) -> dict[str, Any]:
     return {"reference": Refund.objects.get(return_request=t.return_request).reference}
 
 
+def _refund_part(t: Tenant) -> dict[str, Any]:
+    from retour.refunds.models import Refund
+
+    refund = Refund.objects.get(return_request=t.return_request)
+    return {"reference": refund.reference, "part_id": refund.allocations.get().pk}
+
+
 def _credit_code(t: Tenant) -> dict[str, Any]:
     from retour.refunds.models import StoreCreditAccount
 
@@ -303,6 +310,14 @@ ROUTES: list[Route] = [
         Scope.REFUNDS_WRITE,
         _refund,
         body=lambda t: {"reason": "duplicate"},
+    ),
+    # The tenant's refund is not being processed yet: recording its part is refused (409).
+    Route(
+        "POST",
+        f"{S}/refunds/{{reference}}/parts/{{part_id}}/record",
+        Scope.REFUNDS_WRITE,
+        _refund_part,
+        body=lambda t: {"reference": "VIR-1", "succeeded": True, "reason": ""},
     ),
     Route("GET", f"{S}/store-credit/{{code}}", Scope.STORE_CREDIT, _credit_code),
     Route(

@@ -26,6 +26,7 @@ FOR_ROLE = {
         "dashboard:claims",
         "dashboard:insights",
         "dashboard:refund-deadlines",
+        "dashboard:refunds-to-record",
         "dashboard:settings-stores",
         "dashboard:two-factor",
     },

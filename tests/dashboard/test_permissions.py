@@ -35,8 +35,11 @@ from retour.logistics.models import RoutingRule
 from retour.notifications.choices import Channel, DeliveryStatus
 from retour.notifications.models import Delivery, WebhookEndpoint
 from retour.portal.models import Photo
+from retour.refunds import services as refunds
+from retour.refunds.choices import AllocationStatus
+from retour.refunds.claims import decide_claim
 from retour.refunds.exchange_offers import default_warehouse
-from retour.refunds.models import Exchange
+from retour.refunds.models import Exchange, RefundAllocation, RefundSettings
 from retour.returns import services as returns
 from retour.returns.choices import ReturnStatus
 from retour.returns.models import (
@@ -58,6 +61,7 @@ from tests.factories import (
     staff_user,
 )
 from tests.portal.helpers import image_bytes
+from tests.refunds.helpers import inspect_return, make_order, open_return
 from tests.warehouse.helpers import parcel_on_its_way, warehouse_of
 
 ALL = frozenset(Role.values)
@@ -383,6 +387,48 @@ PAGES = [
         roles_with(Scope.RETURNS_RESOLVE),
         names_store_a=False,
     ),
+    # A claim's refund above the four-eyes threshold: its second approval.
+    Page(
+        "claim-approve-refund",
+        "GET",
+        "/dashboard/claims/{claim_awaiting}/approve-refund",
+        roles_with(Scope.REFUNDS_APPROVE),
+    ),
+    Page(
+        "claim-approve-refund",
+        "POST",
+        "/dashboard/claims/{claim_awaiting}/approve-refund",
+        roles_with(Scope.REFUNDS_APPROVE),
+        data={"amount": "{claim_awaiting_amount}"},
+        ok=302,
+        done=lambda world: _claim_awaiting(world).refunds.get().approved_by_id is not None,
+    ),
+    # Refunds given back outside Retour (the manual gateway): finance and owners record them.
+    Page(
+        "refunds-to-record",
+        "GET",
+        "/dashboard/refunds/to-record",
+        roles_with(Scope.REFUNDS_WRITE),
+        names_store_a=False,
+    ),
+    Page(
+        "refund-record-confirm",
+        "GET",
+        "/dashboard/refunds/parts/{manual_part}/confirm?outcome=succeeded&reference=VIR-1",
+        roles_with(Scope.REFUNDS_WRITE),
+    ),
+    Page(
+        "refund-record",
+        "POST",
+        "/dashboard/refunds/parts/{manual_part}/record",
+        roles_with(Scope.REFUNDS_WRITE),
+        data={"amount": "{manual_part_amount}", "outcome": "succeeded", "reference": "VIR-1"},
+        ok=302,
+        done=lambda world: (
+            RefundAllocation.objects.get(pk=_value(world, "manual_part")).status
+            == AllocationStatus.SUCCEEDED
+        ),
+    ),
     # Settings (dashboard/views/settings.py SECTIONS: the roles of each section).
     # One store where the role opens a section: straight to its settings; none: an empty list.
     Page(
@@ -532,6 +578,31 @@ def _claim(world):
     return _once(world, "claim", build)
 
 
+def _manual_part(world) -> RefundAllocation:
+    """The part of a return's refund of store A waiting for finance (the manual gateway)."""
+
+    def build(world):
+        return_request = inspect_return(open_return(make_order(world["store"])))
+        refund = refunds.request_refund(return_request=return_request, actor=SYSTEM)
+        return refunds.process_refund(refund.pk).allocations.get()
+
+    return _once(world, "manual_part", build)
+
+
+def _claim_awaiting(world) -> Claim:
+    """A claim of store A approved with a refund above the four-eyes threshold."""
+
+    def build(world):
+        RefundSettings.objects.create(store=world["store"], four_eyes_threshold=1)
+        order = OrderFactory(store=world["store"], lines=[1])
+        line = LineRequest(order.lines.get().pk, 1)
+        claim = returns.create_claim(order=order, kind="damaged", lines=[line], actor=SYSTEM)
+        decide_claim(claim=claim, actor=SYSTEM, approve=True, resolution="refund")
+        return claim
+
+    return _once(world, "claim_awaiting", build)
+
+
 def _claim_photo(world):
     photo = Photo(store=world["store"], claim=_claim(world), width=64, height=48)
     photo.file.save("crushed.jpg", ContentFile(image_bytes()), save=False)
@@ -660,6 +731,10 @@ OBJECTS = {
     "photo": _shopper_photo,
     "claim": lambda world: _claim(world).number,
     "claim_photo": _claim_photo,
+    "claim_awaiting": lambda world: _claim_awaiting(world).number,
+    "claim_awaiting_amount": lambda world: f"{_claim_awaiting(world).refunds.get().amount:.2f}",
+    "manual_part": lambda world: _manual_part(world).pk,
+    "manual_part_amount": lambda world: f"{_manual_part(world).amount:.2f}",
     "review": lambda world: _review(world).rma,
     "review_line": lambda world: _review(world).lines.get().pk,
     "replacement": _replacement,

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 
 from retour.commerce.models import Order, Payment
 from retour.core.actors import Actor
-from retour.core.errors import PermissionDenied
+from retour.core.errors import Conflict, PermissionDenied
 from retour.events.models import OutboxEvent
 from retour.policy.services import publish_policy
 from retour.refunds import selectors, services
@@ -283,6 +283,22 @@ def test_a_manual_refund_waits_for_finance_to_record_its_reference(store_a, owne
     assert refund.status == RefundStatus.SUCCEEDED
     assert refund.allocations.get().gateway_reference == "VIR-2026-0042"
     assert Payment.objects.get(order=order).refunded == D("100.00")
+
+
+def test_finance_cannot_record_by_hand_a_part_stripe_is_still_sending(stripe_store, owner_a):
+    from retour.refunds.adapters import GatewayStatus
+
+    order = make_order(stripe_store)
+    refund = _refund_all(order)
+    refund = services.process_refund(
+        refund.pk, gateways={"stripe": FakeGateway(status=GatewayStatus.PENDING)}
+    )
+    (allocation,) = refund.allocations.all()
+    with pytest.raises(Conflict):  # Stripe's answer is on its way: a transfer would pay twice
+        services.record_manual_refund(
+            allocation=allocation, reference="VIR-1", actor=Actor.staff(owner_a)
+        )
+    assert Payment.objects.get(order=order).refunded == D("0")
 
 
 def test_a_webhook_settles_a_pending_stripe_refund_once(stripe_store):

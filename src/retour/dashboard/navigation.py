@@ -39,6 +39,7 @@ LINKS = (
     Link("dashboard:daily-report", _("Daily report"), Scope.RETURNS_RECEIVE),
     Link("dashboard:insights", _("Insights"), Scope.INSIGHTS_READ),
     Link("dashboard:refund-deadlines", _("Refund deadlines"), Scope.RETURNS_RESOLVE),
+    Link("dashboard:refunds-to-record", _("Refunds to record"), Scope.REFUNDS_WRITE),
     Link("dashboard:settings-stores", _("Settings"), roles=SETTINGS_ROLES),
     Link("dashboard:operations", _("Operations"), roles=frozenset({Role.OWNER})),
     Link("dashboard:two-factor", _("Your account")),

@@ -9,7 +9,14 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from retour.core.money import ZERO
-from retour.refunds.choices import IN_FLIGHT_STATUSES, Destination, ExchangeStatus, RefundStatus
+from retour.refunds.choices import (
+    IN_FLIGHT_STATUSES,
+    AllocationStatus,
+    Destination,
+    ExchangeStatus,
+    Gateway,
+    RefundStatus,
+)
 from retour.refunds.models import Exchange, Refund, RefundAllocation, RefundLine
 from retour.returns.models import Claim, Return
 
@@ -110,4 +117,23 @@ def claim_replacements(claim: Claim) -> list[Exchange]:
         Exchange.objects.filter(claim_line__claim=claim)
         .select_related("variant", "replacement_order")
         .order_by("pk")
+    )
+
+
+def manual_parts_to_record(store_ids: list[int]) -> QuerySet[RefundAllocation]:
+    """Parts of refunds waiting for finance to give the money back outside Retour (the manual
+    gateway) and record it: the oldest refund first, with what a page shows of each in the same
+    query (its refund, return or claim, order, payment)."""
+    return (
+        RefundAllocation.objects.filter(
+            refund__store_id__in=store_ids,
+            refund__status=RefundStatus.PROCESSING,
+            gateway=Gateway.MANUAL,
+            destination=Destination.ORIGINAL_PAYMENT,
+            status=AllocationStatus.PENDING,
+        )
+        .select_related(
+            "payment", "refund__store", "refund__order", "refund__return_request", "refund__claim"
+        )
+        .order_by("refund__created_at", "refund_id", "pk")
     )

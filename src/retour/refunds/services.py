@@ -1106,23 +1106,41 @@ def _on_success(refund: Refund, actor: Actor) -> None:
 
 
 def record_manual_refund(
-    *, allocation: RefundAllocation, reference: str, actor: Actor, succeeded: bool = True
+    *,
+    allocation: RefundAllocation,
+    reference: str,
+    actor: Actor,
+    succeeded: bool = True,
+    reason: str = "",
 ) -> Refund:
     """Finance gave the money back outside Retour: record its reference (e.g. the bank
-    transfer's) and settle that part."""
-    if actor.user_id is None:
-        raise PermissionDenied(_("A manual refund is recorded by a staff member."))
+    transfer's) and settle that part; or record that it failed, with a reason."""
     if not reference.strip():
         raise InvalidRequest(_("Give the reference of the refund (e.g. the bank transfer)."))
     outcome = GatewayRefund(
         reference=reference.strip(),
         status=GatewayStatus.SUCCEEDED if succeeded else GatewayStatus.FAILED,
-        failure_reason="" if succeeded else _("Recorded as failed by finance"),
+        failure_reason="" if succeeded else (reason.strip() or _("Recorded as failed by finance")),
     )
-    refund = Refund.objects.get(pk=allocation.refund_id)
-    if refund.status not in (RefundStatus.PROCESSING, RefundStatus.FAILED):
-        raise Conflict(_("This refund is not being processed."))
-    return record_outcome(refund_id=refund.pk, outcomes={allocation.pk: outcome}, actor=actor)
+    with transaction.atomic():
+        refund = Refund.objects.get(pk=allocation.refund_id)
+        # The return's (or claim's) lock comes first everywhere (`record_outcome` takes it too):
+        # two submits at once are serialised here, and the second finds the part settled.
+        _lock_refunded(refund)
+        refund.refresh_from_db(fields=["status"])
+        part = RefundAllocation.objects.get(pk=allocation.pk)
+        # A pending manual part, or one left to the shop's platform (ADR 0008: its write-back
+        # then refuses to pay again). Never a part a gateway of Retour's is sending: its outcome
+        # is on its way (a crashed worker's retry finds it), and a bank transfer too pays twice.
+        if (
+            refund.status not in (RefundStatus.PROCESSING, RefundStatus.FAILED)
+            or part.status != AllocationStatus.PENDING
+            or part.gateway not in (Gateway.MANUAL, Gateway.PLATFORM)
+        ):
+            raise Conflict(_("This part of the refund is not waiting for a manual refund."))
+        if actor.user_id is None:
+            raise PermissionDenied(_("A manual refund is recorded by a staff member."))
+        return record_outcome(refund_id=refund.pk, outcomes={part.pk: outcome}, actor=actor)
 
 
 def record_platform_refund(

@@ -109,6 +109,17 @@ class CancelIn(Schema):
     reason: str = Field("", max_length=2000)
 
 
+class RecordIn(Schema):
+    reference: str = Field(
+        ...,
+        min_length=1,
+        max_length=200,
+        description="The refund's own id, e.g. the bank transfer's",
+    )
+    succeeded: bool = Field(True, description="False: the refund failed (say why in `reason`)")
+    reason: str = Field("", max_length=2000)
+
+
 class CreditOut(Schema):
     code: str
     currency: str
@@ -271,6 +282,34 @@ def cancel_refund(request: HttpRequest, store: str, reference: str, payload: Can
     store_id = request.auth.store_id(store, Scope.REFUNDS_WRITE)
     services.cancel_refund(
         refund=_refund(store_id, reference), actor=request.auth.actor, reason=payload.reason
+    )
+    return _refund(store_id, reference)
+
+
+@router.post(
+    f"{R}/parts/{{part_id}}/record",
+    response={200: RefundOut, **ERRORS},
+    summary="Record a part finance refunded outside Retour (manual gateway), or that it failed",
+)
+def record_manual_refund(
+    request: HttpRequest, store: str, reference: str, part_id: int, payload: RecordIn
+):
+    """For a part waiting for a manual refund (`gateway_reference` empty, status `pending`):
+    the money was given back outside Retour (a bank transfer): record its reference; when
+    every part is settled the refund succeeds, the return or claim is resolved and the shopper
+    e-mailed. 404: no such refund or part in the store; 403: the scope is missing, or the caller
+    is not a staff member (an API key: a person records a manual refund); 409: the part is not
+    waiting (already recorded, or not a manual part); 422: no reference."""
+    store_id = request.auth.store_id(store, Scope.REFUNDS_WRITE)
+    part = _refund(store_id, reference).allocations.filter(pk=part_id).first()
+    if part is None:
+        raise NotFound("Not found.")
+    services.record_manual_refund(
+        allocation=part,
+        reference=payload.reference,
+        actor=request.auth.actor,
+        succeeded=payload.succeeded,
+        reason=payload.reason,
     )
     return _refund(store_id, reference)
 

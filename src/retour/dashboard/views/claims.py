@@ -9,25 +9,33 @@ returns' decision, and in the same transaction the refund requested or the repla
 and ordered), which decides an open claim only, under its row lock: a second submit (a double
 click, a colleague meanwhile) decides nothing and says so. The page shows the claim's refund
 (status, reference, amount) or its replacements. Reading needs `returns:read`, deciding
-`returns:review`; another store's claim answers 404.
+`returns:review`; another store's claim answers 404. A refund above the store's threshold gets
+its second approval here (`refunds:approve`, another person than the one who asked) through the
+return page's confirmation part; a manual refund's part is recorded with `manual_refunds`.
 """
 
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as Forbidden
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from retour.accounts.scopes import Scope
 from retour.core.errors import Conflict, DomainError
 from retour.dashboard.views.common import access_of, staff_page, store_ids_with, stored_file
+from retour.dashboard.views.detail import approval_plan
+from retour.dashboard.views.manual_refunds import waiting_parts
 from retour.dashboard.views.queue import stores_with
+from retour.refunds import services as refunds
 from retour.refunds.calculation import Breakdown
+from retour.refunds.choices import RefundStatus
 from retour.refunds.claims import decide_claim
+from retour.refunds.models import Refund
 from retour.refunds.selectors import claim_refund, claim_replacements
 from retour.refunds.services import claim_breakdown
 from retour.returns import claims
@@ -100,16 +108,32 @@ def _breakdown(request: HttpRequest, claim: Claim) -> Breakdown | None:
         return None
 
 
+def _may_approve(request: HttpRequest, claim: Claim, refund: Refund | None) -> bool:
+    """The second approval is offered to a person with `refunds:approve` other than the one who
+    asked for the refund (the service refuses them anyway)."""
+    return (
+        refund is not None
+        and refund.status == RefundStatus.AWAITING_APPROVAL
+        and claim.store_id in store_ids_with(request, Scope.REFUNDS_APPROVE)
+        and request.user.pk not in (refund.actor_user_id, refund.override_author_id)
+    )
+
+
 @staff_page(Scope.RETURNS_READ)
 @require_GET
 def show(request: HttpRequest, number: str) -> HttpResponse:
     claim = _claim(request, number)
     breakdown = _breakdown(request, claim)
+    refund = claim_refund(claim)
     context = {
         "claim": claim,
         "items": _items(claim, breakdown),
         "breakdown": breakdown,
-        "refund": claim_refund(claim),
+        "refund": refund,
+        "approve_url": reverse("dashboard:claim-approve-refund", kwargs={"number": claim.number})
+        if _may_approve(request, claim, refund)
+        else "",
+        "manual_parts": waiting_parts(request, refund__claim=claim),
         "replacements": claim_replacements(claim),
         "history": claims.claim_history(claim),
         "can_decide": claim.status == ClaimStatus.OPEN
@@ -195,4 +219,38 @@ def decide(request: HttpRequest, number: str) -> HttpResponse:
             )
         else:
             messages.success(request, _("Claim rejected; the shopper is told why."))
+    return redirect("dashboard:claim", number=claim.number)
+
+
+def _awaiting(claim: Claim) -> Refund:
+    refund = claim.refunds.filter(status=RefundStatus.AWAITING_APPROVAL).order_by("-id").first()
+    if refund is None:
+        raise Conflict(_("No refund of this claim is waiting for an approval."))
+    return refund
+
+
+@staff_page(Scope.REFUNDS_APPROVE)
+@require_http_methods(["GET", "POST"])
+def approve_refund(request: HttpRequest, number: str) -> HttpResponse:
+    """The second approval of the claim's refund: GET confirms the amounts (the return page's
+    confirmation part), POST repeats the total and approves (`refunds.approve_refund`, under
+    the refund's row lock: a second submit finds it approved and does nothing)."""
+    claim = _claim(request, number, Scope.REFUNDS_APPROVE)
+    try:
+        refund = _awaiting(claim)
+        plan = approval_plan(refund)
+        if request.method != "POST":
+            context = {"claim": claim, "plan": plan}
+            return render(request, "dashboard/claim_approve_refund.html", context)
+        if request.POST.get("amount") != str(plan.total):
+            raise Conflict(_("The amounts changed since you confirmed them: check them again."))
+        with transaction.atomic():
+            approved = refunds.approve_refund(refund=refund, actor=access_of(request).actor)
+            transaction.on_commit(lambda: refunds.process_refund(approved.pk))
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request, _("Refund %(reference)s approved.") % {"reference": approved.reference}
+        )
     return redirect("dashboard:claim", number=claim.number)

@@ -29,6 +29,7 @@ from retour.accounts.scopes import Scope
 from retour.core.actors import Actor
 from retour.core.errors import Conflict, DomainError, InvalidRequest
 from retour.dashboard.views.common import access_of, staff_page, store_ids_with, stored_file
+from retour.dashboard.views.manual_refunds import waiting_parts
 from retour.logistics import services as logistics
 from retour.logistics.selectors import return_label
 from retour.refunds import services as refunds
@@ -134,6 +135,7 @@ def show(request: HttpRequest, rma: str) -> HttpResponse:
         "explanation": explain(return_request, get_language() or "en"),
         "label": label,
         "refunds": refunds_list if sees_money else [],
+        "manual_parts": waiting_parts(request, refund__return_request=return_request),
         "exchanges": _exchanges(return_request) if sees_money else [],
         "offers": exchange_offers(return_request) if "exchange" in actions else [],
         "actions": actions,
@@ -191,16 +193,24 @@ TITLES = {
 }
 
 
+def approval_plan(refund: Refund) -> MoneyPlan:
+    """The second approval's confirmation: the amounts the refund was asked for (a return's or
+    a claim's)."""
+    return _money_plan("approve_refund", Breakdown.from_json(refund.breakdown))
+
+
 def _plan(return_request: Return, action: str) -> MoneyPlan:
     if action == "approve_refund":
-        refund = _awaiting(return_request)
-        breakdown = Breakdown.from_json(refund.breakdown)
-    else:
-        breakdown = refunds.compute_refund(
-            return_request,
-            deductions=_deductions(return_request),
-            to_store_credit=action == "store_credit",
-        ).breakdown
+        return approval_plan(_awaiting(return_request))
+    breakdown = refunds.compute_refund(
+        return_request,
+        deductions=_deductions(return_request),
+        to_store_credit=action == "store_credit",
+    ).breakdown
+    return _money_plan(action, breakdown)
+
+
+def _money_plan(action: str, breakdown: Breakdown) -> MoneyPlan:
     return MoneyPlan(
         action=action,
         title=str(TITLES[action]),
