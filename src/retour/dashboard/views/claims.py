@@ -30,7 +30,7 @@ from retour.core.errors import Conflict, DomainError
 from retour.dashboard.views.common import access_of, staff_page, store_ids_with, stored_file
 from retour.dashboard.views.detail import approval_plan
 from retour.dashboard.views.manual_refunds import waiting_parts
-from retour.dashboard.views.queue import stores_with
+from retour.dashboard.views.queue import filter_query, next_page_query, stores_with
 from retour.refunds import services as refunds
 from retour.refunds.calculation import Breakdown
 from retour.refunds.choices import RefundStatus
@@ -46,29 +46,20 @@ from retour.returns.models import Claim
 FILTER_KEYS = ("status", "kind", "store", "q")
 
 
-def _filter_query(request: HttpRequest) -> str:
-    """The query string of the filters alone (no cursor), kept by the page links."""
-    pairs = [(key, value) for key in FILTER_KEYS for value in request.GET.getlist(key) if value]
-    return urlencode(pairs)
-
-
 @staff_page(Scope.RETURNS_READ)
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
     stores = stores_with(request, Scope.RETURNS_READ)
     filters = claims.parse_claim_filters(request.GET)
     page = claims.claim_page(stores=stores, filters=filters, cursor=request.GET.get("cursor", ""))
-    filter_query = _filter_query(request)
-    next_query = None
-    if page.next_cursor:
-        next_query = urlencode([("cursor", page.next_cursor)])
-        next_query = f"{filter_query}&{next_query}" if filter_query else next_query
+    filters_only = filter_query(request, FILTER_KEYS)
+    next_query = next_page_query(filters_only, page.next_cursor)
     counts = claims.claim_counts(stores=stores, filters=filters)
     store_query = urlencode([("store", slug) for slug in filters.stores])
     context = {
         "page": page,
         "filters": filters,
-        "filter_query": filter_query,
+        "filter_query": filters_only,
         "next_query": next_query,
         "any_status": claims.ANY_STATUS,
         "counts": [(status, label, counts[status]) for status, label in ClaimStatus.choices],

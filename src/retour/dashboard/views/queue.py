@@ -47,10 +47,18 @@ def _limit(request: HttpRequest) -> int:
     return int(value) if value.isdigit() and int(value) in queue.PAGE_SIZES else 25
 
 
-def _filter_query(request: HttpRequest) -> str:
+def filter_query(request: HttpRequest, keys: tuple[str, ...] = FILTER_KEYS) -> str:
     """The query string of the filters alone (no cursor): saved views and page links keep it."""
-    pairs = [(key, value) for key in FILTER_KEYS for value in request.GET.getlist(key) if value]
+    pairs = [(key, value) for key in keys for value in request.GET.getlist(key) if value]
     return urlencode(pairs)
+
+
+def next_page_query(filters: str, cursor: str, *extra: tuple[str, object]) -> str | None:
+    """The next page's query string (the filters, then the cursor), None on the last page."""
+    if not cursor:
+        return None
+    page = urlencode([("cursor", cursor), *extra])
+    return f"{filters}&{page}" if filters else page
 
 
 def _reasons(store_ids) -> list[tuple[str, str]]:
@@ -89,17 +97,14 @@ def index(request: HttpRequest) -> HttpResponse:
         stores=stores, filters=filters, cursor=request.GET.get("cursor", ""), limit=limit
     )
     _label_rows(page.rows)
-    filter_query = _filter_query(request)
-    next_query = None
-    if page.next_cursor:
-        next_query = urlencode([("cursor", page.next_cursor), ("limit", limit)])
-        next_query = f"{filter_query}&{next_query}" if filter_query else next_query
+    filters_only = filter_query(request)
+    next_query = next_page_query(filters_only, page.next_cursor, ("limit", limit))
     counts = queue.status_counts(stores=stores, filters=filters)
     store_query = urlencode([("store", slug) for slug in filters.stores])
     context = {
         "page": page,
         "filters": filters,
-        "filter_query": filter_query,
+        "filter_query": filters_only,
         "next_query": next_query,
         "limit": limit,
         "page_sizes": queue.PAGE_SIZES,
